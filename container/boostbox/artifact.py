@@ -1,0 +1,164 @@
+"""The model artifact: `xgboost-model` in XGBoost's native format plus a small metadata JSON.
+
+The file name and format are the official algorithm's, so models move both ways between it
+and boostbox. Legacy pickles load only when the caller opts in: unpickling runs code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import platform
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import xgboost as xgb
+
+from boostbox import __version__
+from boostbox.errors import ModelLoadError
+from boostbox.paths import METADATA_FILE, MODEL_FILE
+
+logger = logging.getLogger(__name__)
+
+OTHER_MODEL_NAMES = ("model.ubj", "model.json", "model.bst")
+"""Accepted when `xgboost-model` is absent (names other XGBoost servers use)."""
+
+PICKLE_OPT_IN = "BOOSTBOX_ALLOW_PICKLE"
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """What serving and humans need to know about a model without loading it."""
+
+    objective: str
+    num_feature: int
+    num_class: int = 0
+    feature_names: tuple[str, ...] | None = None
+    best_iteration: int | None = None
+    best_score: float | None = None
+    eval_metric: str | None = None
+    xgboost_version: str = xgb.__version__
+    boostbox_version: str = __version__
+    python_version: str = field(default_factory=platform.python_version)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_booster(cls, booster: xgb.Booster, **extra: Any) -> ModelMetadata:
+        """Derive objective, feature count and class count from the model's own config."""
+        learner = json.loads(booster.save_config())["learner"]
+        params = learner["learner_model_param"]
+        names = booster.feature_names
+        return cls(
+            objective=learner["objective"]["name"],
+            num_feature=int(params.get("num_feature", booster.num_features())),
+            num_class=int(params.get("num_class", 0)),
+            feature_names=tuple(names) if names else None,
+            **extra,
+        )
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    booster: xgb.Booster
+    metadata: ModelMetadata
+
+
+def save(booster: xgb.Booster, model_dir: Path, metadata: ModelMetadata) -> Path:
+    """Write `xgboost-model` (UBJSON, what save_model picks for a name without extension)."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    path = model_dir / MODEL_FILE
+    path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
+    (model_dir / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    return path
+
+
+def find_model_file(model_dir: Path) -> Path:
+    """`xgboost-model` by name (never 'the only file': SDK local mode adds tarballs beside it)."""
+    for name in (MODEL_FILE, *OTHER_MODEL_NAMES):
+        candidate = model_dir / name
+        if candidate.is_file():
+            return candidate
+    present = sorted(p.name for p in model_dir.iterdir()) if model_dir.is_dir() else []
+    raise ModelLoadError(
+        f"No model file in {model_dir}: expected '{MODEL_FILE}' "
+        f"(found: {', '.join(present) if present else 'nothing'})."
+    )
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in version.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def _read_metadata(model_dir: Path) -> dict[str, Any] | None:
+    path = model_dir / METADATA_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        logger.warning("Ignoring unreadable %s: %s", path, e)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
+    if not allow_pickle:
+        raise ModelLoadError(
+            f"{path} is a pickled model, which boostbox does not load by default because "
+            f"unpickling runs code from the file. Set {PICKLE_OPT_IN}=true to load it, "
+            "or re-save it with Booster.save_model."
+        )
+    logger.warning("Loading pickled model %s because %s is set.", path, PICKLE_OPT_IN)
+    try:
+        obj = pickle.loads(data)  # noqa: S301 - explicit user opt-in
+    except Exception as e:
+        raise ModelLoadError(f"{path} could not be unpickled: {e}") from e
+    booster = obj.get_booster() if hasattr(obj, "get_booster") else obj
+    if not isinstance(booster, xgb.Booster):
+        raise ModelLoadError(f"{path} unpickles to {type(obj).__name__}, not an XGBoost model.")
+    return booster
+
+
+def load(model_dir: Path, *, allow_pickle: bool = False) -> LoadedModel:
+    """Load the native model (or an opted-in pickle) and its metadata, checking versions."""
+    path = find_model_file(model_dir)
+    data = path.read_bytes()
+    if data[:1] == b"\x80":  # pickle protocol 2+ opcode PROTO
+        booster = _load_pickle(path, data, allow_pickle)
+    else:
+        booster = xgb.Booster()
+        try:
+            booster.load_model(bytearray(data))
+        except xgb.core.XGBoostError as e:
+            raise ModelLoadError(
+                f"{path} is not a model XGBoost {xgb.__version__} can load: "
+                f"{str(e).splitlines()[0]}"
+            ) from e
+    derived = ModelMetadata.from_booster(booster)
+    stored = _read_metadata(model_dir)
+    if stored:
+        written_by = str(stored.get("xgboost_version", ""))
+        if written_by and _version_tuple(written_by) > _version_tuple(xgb.__version__):
+            logger.warning(
+                "Model %s was written by XGBoost %s, newer than the %s serving it: "
+                "predictions may differ (base_score handling changed between releases).",
+                path,
+                written_by,
+                xgb.__version__,
+            )
+        known = {f for f in ModelMetadata.__dataclass_fields__ if f in stored}
+        merged = {**asdict(derived), **{k: stored[k] for k in known}}
+        if merged.get("feature_names") is not None:
+            merged["feature_names"] = tuple(merged["feature_names"])
+        derived = ModelMetadata(**merged)
+    return LoadedModel(booster=booster, metadata=derived)

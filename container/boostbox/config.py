@@ -1,0 +1,262 @@
+"""The only reader of the process environment: SageMaker's variables and files -> frozen configs.
+
+Every reader takes an injected ``environ`` mapping (starlette's Config style) so tests pass a
+dict; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from boostbox.errors import UserError
+from boostbox.paths import OptMl
+
+T = TypeVar("T")
+
+DEFAULT_BASE_DIR = "/opt/ml"
+TRAIN_CHANNEL = "train"
+VALIDATION_CHANNEL = "validation"
+DEFAULT_CONTENT_TYPE = "text/libsvm"
+"""SageMaker's XGBoost algorithm reads a channel with no ContentType as libsvm."""
+
+
+class ConfigError(UserError):
+    """An environment variable or config file holds a value boostbox cannot use."""
+
+
+def _get(environ: Mapping[str, str], key: str, cast: Callable[[str], T], default: T) -> T:
+    raw = environ.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return cast(raw.strip())
+    except ValueError as e:
+        raise ConfigError(
+            f"Config '{key}' has value '{raw}'. Not a valid {getattr(cast, '__name__', cast)}."
+        ) from e
+
+
+def _first(environ: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = environ.get(key)
+        if value is not None and value.strip():
+            return key
+    return None
+
+
+def parse_bool(value: str) -> bool:
+    """'true'/'1'/'yes'/'on' and their opposites, any case."""
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(value)
+
+
+parse_bool.__name__ = "boolean"
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+positive_int.__name__ = "positive integer"
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (cgroup/affinity aware where the OS says so)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def read_json(path: Path, *, required: bool) -> Any:
+    """A SageMaker config file; a missing optional one is None, a broken one a ConfigError."""
+    if not path.exists():
+        if required:
+            raise ConfigError(f"Required config file {path} does not exist.")
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"Config file {path} is not valid JSON: {e}") from e
+
+
+def base_dir(environ: Mapping[str, str]) -> Path:
+    """SAGEMAKER_BASE_DIR stands in for /opt/ml (the training toolkit's name)."""
+    return Path(environ.get("SAGEMAKER_BASE_DIR") or DEFAULT_BASE_DIR)
+
+
+# --- training -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One entry of inputdataconfig.json."""
+
+    name: str
+    content_type: str = DEFAULT_CONTENT_TYPE
+    """The raw ContentType (media type plus parameters); data.py parses it."""
+    input_mode: str = "File"
+    s3_distribution_type: str = "FullyReplicated"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """What a training job is given: paths, hyperparameter strings, channels, hosts."""
+
+    paths: OptMl
+    hyperparameters: Mapping[str, str]
+    """Raw strings, as SageMaker writes them; hyperparameters.py parses them once."""
+    channels: Mapping[str, ChannelConfig]
+    current_host: str = "algo-1"
+    hosts: tuple[str, ...] = ("algo-1",)
+    checkpoint_dir: Path | None = None
+    job_name: str | None = None
+    num_cpus: int = 1
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> TrainingConfig:
+        paths = OptMl(base_dir(environ))
+        raw_hps = read_json(paths.hyperparameters, required=False) or {}
+        if not isinstance(raw_hps, dict):
+            raise ConfigError(f"Config file {paths.hyperparameters} must hold a JSON object.")
+        hps = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in raw_hps.items()}
+
+        raw_channels = read_json(paths.input_data_config, required=False)
+        if raw_channels is None:
+            # Local runs without inputdataconfig.json: every folder under input/data is a channel.
+            found = sorted(p.name for p in paths.data_dir.glob("*") if p.is_dir())
+            raw_channels = {name: {} for name in found}
+        if not isinstance(raw_channels, dict):
+            raise ConfigError(f"Config file {paths.input_data_config} must hold a JSON object.")
+        channels = {
+            name: ChannelConfig(
+                name=name,
+                content_type=str(spec.get("ContentType") or DEFAULT_CONTENT_TYPE),
+                input_mode=str(spec.get("TrainingInputMode") or "File"),
+                s3_distribution_type=str(spec.get("S3DistributionType") or "FullyReplicated"),
+            )
+            for name, spec in raw_channels.items()
+        }
+
+        resources = read_json(paths.resource_config, required=False) or {}
+        checkpoint = read_json(paths.checkpoint_config, required=False)
+        checkpoint_dir = None
+        if isinstance(checkpoint, dict):
+            checkpoint_dir = Path(checkpoint.get("LocalPath") or paths.checkpoints_dir)
+
+        return cls(
+            paths=paths,
+            hyperparameters=hps,
+            channels=channels,
+            current_host=str(resources.get("current_host", "algo-1")),
+            hosts=tuple(resources.get("hosts", ["algo-1"])),
+            checkpoint_dir=checkpoint_dir,
+            job_name=environ.get("TRAINING_JOB_NAME"),
+            num_cpus=_get(environ, "SM_NUM_CPUS", positive_int, cpu_count()),
+            log_level=environ.get("SM_LOG_LEVEL_NAME", "INFO"),
+        )
+
+
+# --- serving --------------------------------------------------------------------------
+
+INFERENCE_OUTPUT_KEYS = (
+    "predicted_label",
+    "labels",
+    "probability",
+    "probabilities",
+    "raw_score",
+    "raw_scores",
+    "predicted_score",
+)
+
+
+def parse_inference_output(value: str) -> tuple[str, ...]:
+    """SAGEMAKER_INFERENCE_OUTPUT: comma list, case- and space-insensitive, known keys only."""
+    keys = tuple(k.strip().lower() for k in value.split(",") if k.strip())
+    unknown = [k for k in keys if k not in INFERENCE_OUTPUT_KEYS]
+    if unknown:
+        raise ValueError(value)
+    return keys
+
+
+parse_inference_output.__name__ = "list of " + "/".join(INFERENCE_OUTPUT_KEYS)
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    """How `serve` runs: port, workers, limits, output choices. Defaults fit ml.m4.xlarge."""
+
+    paths: OptMl = field(default_factory=lambda: OptMl(Path(DEFAULT_BASE_DIR)))
+    port: int = 8080
+    """SAGEMAKER_BIND_TO_PORT (the image declares accept-bind-to-port)."""
+    workers: int = 1
+    """SAGEMAKER_MODEL_SERVER_WORKERS or MODEL_SERVER_WORKERS; default: one per CPU."""
+    timeout: int = 60
+    """SAGEMAKER_MODEL_SERVER_TIMEOUT or MODEL_SERVER_TIMEOUT, seconds per request."""
+    max_payload_bytes: int = 6 * MB
+    """SAGEMAKER_MAX_PAYLOAD_IN_MB (or the official MAX_CONTENT_LENGTH in bytes)."""
+    batch: bool = False
+    """SAGEMAKER_BATCH: batch transform, newline-terminated records."""
+    batch_strategy: str = "MULTI_RECORD"
+    max_concurrent_transforms: int = 1
+    default_accept: str = "text/csv"
+    """SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, used for a missing or */* Accept."""
+    inference_output: tuple[str, ...] = ()
+    """SAGEMAKER_INFERENCE_OUTPUT keys; empty means the objective's plain prediction."""
+    multi_model: bool = False
+    allow_pickle: bool = False
+    """BOOSTBOX_ALLOW_PICKLE: load legacy pickled models (runs code from the file)."""
+    predict_threads: int = 1
+    """Threads per worker for XGBoost prediction (OMP_NUM_THREADS); workers give parallelism."""
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ServingConfig:
+        cpus = cpu_count()
+        workers_key = _first(environ, ("SAGEMAKER_MODEL_SERVER_WORKERS", "MODEL_SERVER_WORKERS"))
+        timeout_key = _first(environ, ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "MODEL_SERVER_TIMEOUT"))
+        payload = _get(environ, "SAGEMAKER_MAX_PAYLOAD_IN_MB", positive_int, 0) * MB
+        if not payload:
+            payload = _get(environ, "MAX_CONTENT_LENGTH", positive_int, 6 * MB)
+        strategy = environ.get("SAGEMAKER_BATCH_STRATEGY", "MULTI_RECORD").strip().upper()
+        if strategy not in {"MULTI_RECORD", "SINGLE_RECORD"}:
+            raise ConfigError(
+                f"Config 'SAGEMAKER_BATCH_STRATEGY' has value '{strategy}'. "
+                "Not one of MULTI_RECORD, SINGLE_RECORD."
+            )
+        return cls(
+            paths=OptMl(base_dir(environ)),
+            port=_get(environ, "SAGEMAKER_BIND_TO_PORT", positive_int, 8080),
+            workers=_get(environ, workers_key, positive_int, cpus) if workers_key else cpus,
+            timeout=_get(environ, timeout_key, positive_int, 60) if timeout_key else 60,
+            max_payload_bytes=payload,
+            batch=_get(environ, "SAGEMAKER_BATCH", parse_bool, False),
+            batch_strategy=strategy,
+            max_concurrent_transforms=_get(
+                environ, "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", positive_int, cpus
+            ),
+            default_accept=environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "").strip()
+            or "text/csv",
+            inference_output=_get(
+                environ, "SAGEMAKER_INFERENCE_OUTPUT", parse_inference_output, ()
+            ),
+            multi_model=_get(environ, "SAGEMAKER_MULTI_MODEL", parse_bool, False),
+            allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
+            predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
+            log_level=environ.get("BOOSTBOX_LOG_LEVEL", "INFO").upper(),
+        )

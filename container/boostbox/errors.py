@@ -1,0 +1,92 @@
+"""Typed errors: training errors split by blame, serving errors carry their HTTP status."""
+
+from __future__ import annotations
+
+from sagemaker_training.errors import ClientError
+
+
+class BoostboxError(Exception):
+    """Base of every error boostbox raises on purpose."""
+
+
+# --- training -------------------------------------------------------------------------
+
+
+class UserError(BoostboxError, ClientError):
+    """The job's inputs are wrong (hyperparameters, data, channel config): the user can fix it.
+
+    Subclassing the toolkit's ClientError keeps SageMaker's user/internal split.
+    """
+
+    exit_code = 2
+
+
+class AlgorithmError(BoostboxError):
+    """Something failed inside boostbox or XGBoost although the inputs were valid."""
+
+    exit_code = 1
+
+
+class HyperparameterError(UserError):
+    """A hyperparameter is unknown, missing, malformed or out of range."""
+
+
+class DataError(UserError):
+    """A channel's data cannot be read: names the file and line where it can."""
+
+
+# --- serving --------------------------------------------------------------------------
+
+
+class ServingError(BoostboxError):
+    """An error with the HTTP status the one handler in serving.app answers with."""
+
+    status = 500
+
+
+class BadRequest(ServingError):
+    """The body is of a supported type but malformed, or does not fit the model."""
+
+    status = 400
+
+
+class NotFound(ServingError):
+    """A named model is not loaded (multi-model endpoints)."""
+
+    status = 404
+
+
+class NotAcceptable(ServingError):
+    """The Accept header names no type boostbox can encode."""
+
+    status = 406
+
+
+class Conflict(ServingError):
+    """A model of that name is already loaded (multi-model endpoints)."""
+
+    status = 409
+
+
+class PayloadTooLarge(ServingError):
+    """The body is larger than the configured payload limit."""
+
+    status = 413
+
+
+class UnsupportedMediaType(ServingError):
+    """The Content-Type names no type boostbox can decode."""
+
+    status = 415
+
+
+class ModelLoadError(ServingError):
+    """The model directory holds no loadable model (logged at startup, 500 if ever served)."""
+
+    status = 500
+
+
+class InsufficientResources(ServingError):
+    """Loading one more model would exceed memory (multi-model endpoints)."""
+
+    status = 507

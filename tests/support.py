@@ -1,0 +1,88 @@
+"""Helpers shared by the test suites: ports, polling, containers. No fixtures here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+
+def image_name() -> str:
+    return os.environ.get("BOOSTBOX_IMAGE", "boostbox:latest")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_http(url: str, *, timeout: float = 60.0, status: int = 200) -> None:
+    """Poll until `url` answers `status`; raise TimeoutError with the last error otherwise."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == status:
+                    return
+                last = response.status
+        except urllib.error.HTTPError as e:
+            last = e.code
+        except (OSError, urllib.error.URLError) as e:
+            last = e
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer {status} within {timeout}s (last: {last})")
+
+
+def docker_run(
+    args: Sequence[str],
+    *,
+    opt_ml: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """`docker run --rm IMAGE args...` with /opt/ml mounted; returns the finished process."""
+    cmd = ["docker", "run", "--rm", "--network", "none"]
+    if opt_ml is not None:
+        cmd += ["-v", f"{opt_ml}:/opt/ml"]
+    for key, value in (env or {}).items():
+        cmd += ["-e", f"{key}={value}"]
+    cmd += [image_name(), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@contextlib.contextmanager
+def serving_container(
+    model_dir: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    startup_timeout: float = 60.0,
+) -> Iterator[tuple[str, str]]:
+    """Run `IMAGE serve` on a free loopback port; yield (base_url, container_name)."""
+    port = free_port()
+    name = f"boostbox-test-{uuid.uuid4().hex[:10]}"
+    cmd = ["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8080"]
+    if model_dir is not None:
+        cmd += ["-v", f"{model_dir}:/opt/ml/model:ro"]
+    for key, value in (env or {}).items():
+        cmd += ["-e", f"{key}={value}"]
+    cmd += [*extra_args, image_name(), "serve"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base}/ping", timeout=startup_timeout)
+        yield base, name
+    except TimeoutError as e:
+        logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True)
+        raise TimeoutError(f"{e}\n--- container logs ---\n{logs.stdout}{logs.stderr}") from e
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
