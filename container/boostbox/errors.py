@@ -9,6 +9,19 @@ class BoostboxError(Exception):
     """Base of every error boostbox raises on purpose."""
 
 
+class ParseError(BoostboxError, ValueError):
+    """A text payload (CSV, libsvm, ...) is malformed at a known place.
+
+    Raised by the shared parsers; training wraps it into DataError (naming the file),
+    serving into BadRequest. `line` and `column` are 1-based; None where unknown.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
 # --- training -------------------------------------------------------------------------
 
 
