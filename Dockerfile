@@ -10,25 +10,34 @@ RUN apt-get update -q \
 RUN python3 -m venv /opt/venv
 COPY requirements.lock /tmp/requirements.lock
 # Every dependency pinned with hashes; sagemaker-training's C extension compiles here.
-RUN /opt/venv/bin/pip install -q --no-cache-dir --require-hashes -r /tmp/requirements.lock \
- && find /opt/venv -depth -type d \( -name tests -o -name testing \) \
-      -path '*site-packages/*' ! -path '*/numpy/testing' ! -path '*/pandas/_testing' \
-      ! -path '*/pandas/testing' -exec rm -rf {} + \
- && find /opt/venv -name '*.pyx' -delete -o -name '*.pxd' -delete -o -name '*.a' -delete \
- && rm -rf /opt/venv/lib/python3*/site-packages/pyarrow/include \
- && site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+# --no-deps: the lock deliberately omits sagemaker-training's script-mode dependencies
+# (boto3, paramiko, gevent, pip...); boostbox imports only its errors and record_pb2.
+RUN /opt/venv/bin/pip install -q --no-cache-dir --no-deps --require-hashes -r /tmp/requirements.lock
+# Trim what never runs here: test suites, Cython sources, static libs, pyarrow's Flight
+# and S3 libraries (parquet reading needs none of them), pip itself.
+RUN site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+ && find "$site" -depth -type d -name tests -exec rm -rf {} + \
+ && find "$site" \( -name '*.pyx' -o -name '*.pxd' -o -name '*.a' \) -delete \
+ && rm -rf "$site"/pyarrow/include "$site"/pyarrow/src \
+      "$site"/pyarrow/libarrow_flight.so* "$site"/pyarrow/_flight.* \
+      "$site"/pyarrow/libarrow_s3.so* "$site"/pyarrow/_s3fs.* \
+      "$site"/pip "$site"/pip-* /opt/venv/bin/pip* \
  && echo /opt/boostbox > "$site/boostbox.pth" \
  && for verb in train serve; do \
       printf '#!/opt/venv/bin/python\nfrom boostbox.__main__ import main\nmain(["%s"])\n' "$verb" \
         > "/opt/venv/bin/$verb" && chmod 755 "/opt/venv/bin/$verb"; \
     done \
- && /opt/venv/bin/python -m compileall -q -j 0 /opt/venv/lib >/dev/null
+ && /opt/venv/bin/python -m compileall -q -j 0 "$site" >/dev/null \
+ && /opt/venv/bin/python -c "import io, pandas, pyarrow.parquet as pq, xgboost, sklearn, flask, \
+gunicorn, scipy.sparse, sagemaker_training.errors, sagemaker_training.record_pb2; \
+b = io.BytesIO(); pandas.DataFrame({'a': [1.0]}).to_parquet(b); pq.read_table(io.BytesIO(b.getvalue()))"
 
 # --- runtime stage ----------------------------------------------------------------------
 FROM debian:trixie-slim
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends python3 libgomp1 \
- && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /usr/share/doc/* /usr/share/man/*
 COPY --from=build /opt/venv /opt/venv
 COPY container/boostbox /opt/boostbox/boostbox
 RUN /opt/venv/bin/python -m compileall -q /opt/boostbox >/dev/null

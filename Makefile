@@ -4,7 +4,10 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 IMAGE ?= boostbox:latest
-PYTHON ?= $(shell command -v python3.13 || ls "$$HOME"/.pyenv/versions/3.13*/bin/python3 2>/dev/null | tail -1 || command -v python3.12)
+# xgboost >= 3.3 needs Python >= 3.12: the first interpreter that runs and is new enough.
+PYTHON ?= $(shell for p in python3.13 "$$HOME"/.pyenv/versions/3.13*/bin/python3 python3.12 \
+  "$$HOME"/.pyenv/versions/3.12*/bin/python3; do "$$p" -c 'import sys; assert sys.version_info >= (3, 12)' \
+  >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
@@ -16,6 +19,7 @@ help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(VENV)/.stamp: pyproject.toml requirements.lock
+	@test -n "$(PYTHON)" || { echo "need Python >= 3.12 (set PYTHON=...)" >&2; exit 1; }
 	"$(PYTHON)" -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip uv
 	$(VENV)/bin/uv pip install -q --python $(PY) -c requirements.lock -e '.[dev]'
@@ -23,9 +27,16 @@ $(VENV)/.stamp: pyproject.toml requirements.lock
 
 venv: $(VENV)/.stamp  ## host virtualenv (Python 3.13, the image's locked versions + dev tools)
 
+# sagemaker-training's script-mode dependencies (S3, SSH/MPI, gevent, pip) are left out of
+# the image: boostbox uses only its errors and record_pb2 modules (see Dockerfile).
+NOT_IN_IMAGE := boto3 botocore s3transfer jmespath urllib3 gevent greenlet zope-event \
+  zope-interface paramiko cryptography cffi pycparser bcrypt pynacl invoke pip psutil \
+  inotify-simple retrying
+
 lock:  ## re-pin the image's dependencies with hashes
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.13 \
-	  --python-platform x86_64-manylinux_2_28 -o requirements.lock -q
+	  --python-platform x86_64-manylinux_2_28 -o requirements.lock -q \
+	  $(foreach p,$(NOT_IN_IMAGE),--no-emit-package $(p))
 
 build:  ## build the image (linux/amd64)
 	docker build --network host -t $(IMAGE) .
