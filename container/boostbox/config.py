@@ -11,12 +11,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from boostbox.errors import UserError
 from boostbox.paths import OptMl
-
-T = TypeVar("T")
 
 DEFAULT_BASE_DIR = "/opt/ml"
 TRAIN_CHANNEL = "train"
@@ -29,7 +27,7 @@ class ConfigError(UserError):
     """An environment variable or config file holds a value boostbox cannot use."""
 
 
-def _get(environ: Mapping[str, str], key: str, cast: Callable[[str], T], default: T) -> T:
+def _get[T](environ: Mapping[str, str], key: str, cast: Callable[[str], T], default: T) -> T:
     raw = environ.get(key)
     if raw is None or raw.strip() == "":
         return default

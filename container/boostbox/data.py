@@ -1,0 +1,181 @@
+"""A channel folder -> one Dataset (features, labels, weights), with errors naming the file.
+
+Follows the built-in algorithm's data rules (CONTRACTS.md): label in column 0, CSV without
+header, libsvm by default, gzip detected by magic bytes, at most 3 levels of folders. Hidden
+files are skipped with a log line (the official image rejects them).
+"""
+
+from __future__ import annotations
+
+import email.message
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from boostbox.config import ChannelConfig
+from boostbox.dataset import Dataset, Matrix
+from boostbox.errors import DataError
+from boostbox.filereaders import read_csv, read_libsvm, read_parquet
+
+__all__ = ["Dataset", "align", "list_files", "load_channel", "parse_content_type"]
+
+logger = logging.getLogger(__name__)
+
+FORMATS = {
+    "text/csv": "csv",
+    "csv": "csv",
+    "text/libsvm": "libsvm",
+    "text/x-libsvm": "libsvm",
+    "libsvm": "libsvm",
+    "application/x-parquet": "parquet",
+    "parquet": "parquet",
+}
+"""Accepted ContentType media types (parameters parsed apart) -> reader."""
+
+MAX_DEPTH = 3
+"""Folders nested deeper than this under a channel are rejected, as in the official image."""
+
+
+def parse_content_type(raw: str, channel: str) -> tuple[str, dict[str, str]]:
+    """Media type and parameters of a ContentType, e.g. 'text/csv; label_size=1'."""
+    message = email.message.Message()
+    message["content-type"] = raw
+    params = message.get_params() or [(raw.strip(), "")]
+    media = params[0][0].strip().lower()
+    rest = {str(k).lower(): str(v) for k, v in params[1:]}
+    if media not in FORMATS:
+        supported = ", ".join(sorted(k for k in FORMATS if "/" in k))
+        raise DataError(
+            f"Channel '{channel}' has ContentType '{raw}', which boostbox cannot read; "
+            f"supported: {supported}."
+        )
+    label_size = rest.get("label_size", "1").strip()
+    if label_size != "1":
+        raise DataError(
+            f"Channel '{channel}' has ContentType '{raw}': label_size={label_size} is not "
+            "supported; the label must be exactly one column (label_size=1)."
+        )
+    return media, rest
+
+
+def list_files(folder: Path, channel: str) -> list[Path]:
+    """Every visible file under a channel folder, sorted; hidden ones skipped with a log."""
+    if not folder.is_dir():
+        raise DataError(f"Channel '{channel}' has no data folder: {folder} does not exist.")
+    files: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        here = Path(root)
+        depth = len(here.relative_to(folder).parts)
+        for name in sorted(dirs):
+            if name.startswith("."):
+                logger.info("Skipping hidden folder %s.", here / name)
+                dirs.remove(name)
+            elif depth + 1 > MAX_DEPTH:
+                raise DataError(
+                    f"Channel '{channel}': folder {here / name} is nested more than "
+                    f"{MAX_DEPTH} levels deep under {folder}."
+                )
+        for name in names:
+            if name.startswith("."):
+                logger.info("Skipping hidden file %s.", here / name)
+            else:
+                files.append(here / name)
+    return sorted(files)
+
+
+def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    """The same rows with empty (missing) columns added on the right."""
+    if matrix.shape[1] == width:
+        return matrix
+    wider = matrix.copy()
+    wider.resize((matrix.shape[0], width))
+    return wider
+
+
+def _combine(parts: Sequence[Dataset], channel: str) -> Dataset:
+    first = parts[0]
+    if any(sp.issparse(p.features) for p in parts):
+        width = max(p.num_features for p in parts)
+        blocks = [_widen(sp.csr_matrix(p.features), width) for p in parts]
+        features: Matrix = sp.vstack(blocks, format="csr")
+    else:
+        for part in parts[1:]:
+            if part.num_features != first.num_features or part.feature_names != first.feature_names:
+                raise DataError(
+                    f"Channel '{channel}': {part.files[0]} has {part.num_features} feature "
+                    f"columns but {first.files[0]} has {first.num_features}."
+                )
+        features = np.vstack([p.features for p in parts]) if len(parts) > 1 else first.features
+    has_weights = any(p.weights is not None for p in parts)
+    weights = (
+        np.concatenate([p.weights if p.weights is not None else np.ones(p.rows) for p in parts])
+        if has_weights
+        else None
+    )
+    return Dataset(
+        features=features,
+        labels=np.concatenate([p.labels for p in parts]).astype(np.float32, copy=False),
+        weights=None if weights is None else weights.astype(np.float32, copy=False),
+        feature_names=first.feature_names,
+        files=tuple(f for p in parts for f in p.files),
+    )
+
+
+def load_channel(folder: Path, config: ChannelConfig, *, csv_weights: bool = False) -> Dataset:
+    """Read every file of one channel with its ContentType's reader and stack them."""
+    if config.input_mode.lower() == "pipe":
+        raise DataError(
+            f"Channel '{config.name}' uses TrainingInputMode Pipe, which boostbox does not "
+            "support; use File or FastFile."
+        )
+    media, _ = parse_content_type(config.content_type, config.name)
+    kind = FORMATS[media]
+    parts: list[Dataset] = []
+    files = list_files(folder, config.name)
+    for path in files:
+        if kind == "csv":
+            part = read_csv(path, csv_weights)
+        elif kind == "libsvm":
+            part = read_libsvm(path)
+        else:
+            part = read_parquet(path)
+        if part.rows == 0:
+            logger.info("Skipping %s: it holds no rows.", path)
+            continue
+        parts.append(part)
+    if not parts:
+        what = "no files" if not files else f"{len(files)} file(s) but no rows"
+        raise DataError(f"Channel '{config.name}' is empty: {folder} has {what}.")
+    dataset = _combine(parts, config.name)
+    logger.info(
+        "Channel '%s': %d rows, %d features from %d file(s) (%s).",
+        config.name,
+        dataset.rows,
+        dataset.num_features,
+        len(parts),
+        media,
+    )
+    return dataset
+
+
+def align(train: Dataset, validation: Dataset) -> tuple[Dataset, Dataset]:
+    """Give both channels the same width: pad sparse ones, refuse differing dense ones."""
+    dense = [d.num_features for d in (train, validation) if not sp.issparse(d.features)]
+    width = dense[0] if dense else max(train.num_features, validation.num_features)
+    out = []
+    for name, data in (("train", train), ("validation", validation)):
+        if data.num_features == width:
+            out.append(data)
+        elif sp.issparse(data.features) and data.num_features < width:
+            out.append(replace(data, features=_widen(data.features, width)))
+        else:
+            raise DataError(
+                f"Channel '{name}' has {data.num_features} features but the other channel has "
+                f"{width}: train and validation must have the same columns."
+            )
+    return out[0], out[1]

@@ -1,0 +1,245 @@
+"""The hyperparameter table (CONTRACTS.md) as data: one Spec per name, parsers without eval."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one hyperparameter's string becomes a value, and which values are allowed."""
+
+    kind: str
+    """int | float | flag (0/1) | bool (true/false) | choice | metrics | groups | signs | list"""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    def parse(self, raw: str) -> Any:
+        """The typed value; ValueError when the string is malformed or out of range."""
+        value = _PARSERS[self.kind](raw.strip(), self)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+                raise ValueError(raw)
+            if self.high is not None and (
+                value > self.high or (self.high_open and value == self.high)
+            ):
+                raise ValueError(raw)
+        return value
+
+
+def _number(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value
+
+
+def _int(raw: str, spec: Spec) -> int:
+    value = _number(raw)
+    if not value.is_integer():
+        raise ValueError(raw)
+    return int(value)
+
+
+def _float(raw: str, spec: Spec) -> float:
+    return _number(raw)
+
+
+def _flag(raw: str, spec: Spec) -> int:
+    lowered = raw.lower()
+    if lowered in ("1", "true"):
+        return 1
+    if lowered in ("0", "false"):
+        return 0
+    raise ValueError(raw)
+
+
+def _bool(raw: str, spec: Spec) -> bool:
+    return bool(_flag(raw, spec))
+
+
+def _choice(raw: str, spec: Spec) -> str:
+    if raw not in spec.choices:
+        raise ValueError(raw)
+    return raw
+
+
+METRIC = re.compile(
+    r"^(rmse|rmsle|mae|mape|mphe|logloss|merror|mlogloss|auc|aucpr|poisson-nloglik"
+    r"|gamma-nloglik|cox-nloglik|gamma-deviance|aft-nloglik|interval-regression-accuracy"
+    r"|error(@[0-9.]+)?|(ndcg|map|pre)(@[0-9]+)?-?|tweedie-nloglik(@[0-9.]+)?)$"
+)
+
+
+def _metrics(raw: str, spec: Spec) -> tuple[str, ...]:
+    names = tuple(m.strip() for m in raw.split(",") if m.strip())
+    if not names or not all(METRIC.match(m) for m in names):
+        raise ValueError(raw)
+    return names
+
+
+def _groups(raw: str, spec: Spec) -> tuple[tuple[int, ...], ...]:
+    """interaction_constraints: a JSON list of lists of feature indices, e.g. [[0,1],[2]]."""
+    try:
+        value = json.loads(raw.replace("(", "[").replace(")", "]"))
+    except json.JSONDecodeError as e:
+        raise ValueError(raw) from e
+    if not isinstance(value, list) or not all(isinstance(g, list) for g in value):
+        raise ValueError(raw)
+    out = []
+    for group in value:
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in group):
+            raise ValueError(raw)
+        out.append(tuple(group))
+    return tuple(out)
+
+
+def _signs(raw: str, spec: Spec) -> tuple[int, ...]:
+    """monotone_constraints: (1,0,-1) or [1,0,-1]."""
+    inner = raw.strip("()[] ")
+    values = tuple(int(v) for v in inner.split(",")) if inner else ()
+    if not values or any(v not in (-1, 0, 1) for v in values):
+        raise ValueError(raw)
+    return values
+
+
+def _list(raw: str, spec: Spec) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    if not names:
+        raise ValueError(raw)
+    return names
+
+
+_PARSERS: dict[str, Callable[[str, Spec], Any]] = {
+    "int": _int,
+    "float": _float,
+    "flag": _flag,
+    "bool": _bool,
+    "choice": _choice,
+    "metrics": _metrics,
+    "groups": _groups,
+    "signs": _signs,
+    "list": _list,
+}
+
+
+def _bound(value: float | None, infinite: str) -> str:
+    if value is None:
+        return infinite
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _range(spec: Spec) -> str:
+    low, high = _bound(spec.low, "-inf"), _bound(spec.high, "inf")
+    if spec.high is None and spec.low is not None:
+        return (">" if spec.low_open else ">=") + f" {low}"
+    bracket = "in (" if spec.low_open else "in ["
+    return bracket + f"{low}, {high}" + (")" if spec.high_open else "]")
+
+
+def describe(spec: Spec) -> str:
+    """What the failure line says was expected: 'a number in [0, 1]', 'one of a, b'."""
+    if spec.kind == "int":
+        return f"an integer {_range(spec)}"
+    if spec.kind == "float":
+        return f"a number {_range(spec)}"
+    if spec.kind == "flag":
+        return "0 or 1"
+    if spec.kind == "bool":
+        return "true or false"
+    if spec.kind == "choice":
+        return "one of " + ", ".join(spec.choices)
+    if spec.kind == "metrics":
+        return "a comma list of XGBoost metric names (rmse, logloss, auc, error@0.7, ndcg@5, ...)"
+    if spec.kind == "groups":
+        return "a list of lists of feature indices, e.g. [[0, 1], [2, 3]]"
+    if spec.kind == "signs":
+        return "a tuple of -1/0/1, e.g. (1,0,-1)"
+    return "a comma-separated list of names"
+
+
+def _i(low: float | None = None, high: float | None = None, **kw: Any) -> Spec:
+    return Spec("int", low, high, **kw)
+
+
+def _f(low: float | None = None, high: float | None = None, **kw: Any) -> Spec:
+    return Spec("float", low, high, **kw)
+
+
+def _c(*choices: str) -> Spec:
+    return Spec("choice", choices=choices)
+
+
+FLAG, BOOL, UNIT, OPEN_UNIT = Spec("flag"), Spec("bool"), _f(0, 1), _f(0, 1, low_open=True)
+
+OBJECTIVES = (
+    *("binary:logistic", "binary:logitraw", "binary:hinge", "count:poisson"),
+    *("multi:softmax", "multi:softprob", "rank:pairwise", "rank:ndcg", "rank:map"),
+    *("reg:linear", "reg:squarederror", "reg:logistic", "reg:gamma", "reg:pseudohubererror"),
+    *("reg:squaredlogerror", "reg:absoluteerror", "reg:tweedie", "survival:aft", "survival:cox"),
+)
+
+SPECS: dict[str, Spec] = {
+    "num_round": _i(1),
+    "num_class": _i(2),
+    "alpha": _f(0),
+    "base_score": _f(0),
+    "booster": _c("gbtree", "gblinear", "dart"),
+    "colsample_bylevel": OPEN_UNIT,
+    "colsample_bynode": OPEN_UNIT,
+    "colsample_bytree": OPEN_UNIT,
+    "csv_weights": FLAG,
+    "deterministic_histogram": BOOL,
+    "early_stopping_rounds": _i(1),
+    "eta": UNIT,
+    "eval_metric": Spec("metrics"),
+    "gamma": _f(0),
+    "grow_policy": _c("depthwise", "lossguide"),
+    "interaction_constraints": Spec("groups"),
+    "lambda": _f(0),
+    "lambda_bias": UNIT,
+    "max_bin": _i(2),  # the table says >= 0; XGBoost needs at least 2 bins
+    "max_delta_step": _f(0),
+    "max_depth": _i(0),
+    "max_leaves": _i(0),
+    "min_child_weight": _f(0),
+    "monotone_constraints": Spec("signs"),
+    "normalize_type": _c("tree", "forest"),
+    "nthread": _i(1),
+    "objective": _c(*OBJECTIVES),
+    "one_drop": FLAG,
+    "process_type": _c("default", "update"),
+    "rate_drop": UNIT,
+    "refresh_leaf": FLAG,
+    "sample_type": _c("uniform", "weighted"),
+    "scale_pos_weight": _f(0, low_open=True),
+    "seed": _i(INT32_MIN, INT32_MAX, low_open=True, high_open=True),
+    "single_precision_histogram": BOOL,
+    "sketch_eps": _f(0, 1, low_open=True, high_open=True),
+    "skip_drop": UNIT,
+    "subsample": OPEN_UNIT,
+    "tree_method": _c("auto", "exact", "approx", "hist", "gpu_hist"),
+    "tweedie_variance_power": _f(1, 2, low_open=True, high_open=True),
+    "updater": Spec("list"),
+    "verbosity": _i(0, 3),
+    # In the official validator but not in the documented table.
+    "dsplit": _c("row", "col"),
+    "predictor": _c("auto", "cpu_predictor", "gpu_predictor"),
+    "num_parallel_tree": _i(1),
+    "save_model_on_termination": BOOL,
+    "aft_loss_distribution": _c("normal", "logistic", "extreme"),
+    "aft_loss_distribution_scale": _f(0),
+    "sampling_method": _c("uniform", "gradient_based"),
+    "prob_buffer_row": _f(1, low_open=True),
+    "use_dask_gpu_training": BOOL,
+}

@@ -1,0 +1,138 @@
+"""The shared CSV/libsvm parsers: values, NaN, delimiters, and errors that name the place."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from boostbox.errors import ParseError
+from boostbox.textformats import SMALL_TEXT, parse_csv, parse_libsvm, sniff_delimiter
+
+
+def big(text_line: str, lines: int) -> str:
+    return (text_line + "\n") * lines
+
+
+def test_csv_values_and_empty_cells_are_nan() -> None:
+    out = parse_csv("1,2,3\n4,,6\n")
+    assert out.dtype == np.float32
+    assert out.shape == (2, 3)
+    assert math.isnan(out[1, 1])
+    assert out[1, 2] == 6
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_csv_paths_agree(size: str) -> None:
+    lines = 3 if size == "small" else SMALL_TEXT
+    text = big("1.5,,3e2,-4", lines)
+    out = parse_csv(text)
+    assert out.shape == (lines, 4)
+    np.testing.assert_array_equal(out[-1], np.array([1.5, np.nan, 300, -4], dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("1,2\n", ","),
+        ("1\t2\n", "\t"),
+        ("1;2\n", ";"),
+        ("1|2\n", "|"),
+        ("1 2\n", " "),
+        ("7\n", ","),
+    ],
+)
+def test_delimiter_is_sniffed(text: str, delimiter: str) -> None:
+    assert sniff_delimiter(text) == delimiter
+    assert parse_csv(text).shape[0] == 1
+
+
+def test_blank_lines_and_crlf_are_skipped() -> None:
+    assert parse_csv("1,2\r\n\r\n3,4\r\n").tolist() == [[1, 2], [3, 4]]
+
+
+def test_empty_text_is_an_empty_matrix() -> None:
+    assert parse_csv("").shape == (0, 0)
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+@pytest.mark.parametrize(
+    ("bad_line", "expected", "column"),
+    [
+        ("1,2,x,4", "column 3: 'x' is not a number", 3),
+        ("1,2,3", "has 3 columns, expected 4", None),
+        ("1,2,3,4,5", "has 5 columns, expected 4", None),
+    ],
+)
+def test_csv_errors_name_line_and_column(
+    size: str, bad_line: str, expected: str, column: int | None
+) -> None:
+    good = 2 if size == "small" else SMALL_TEXT
+    text = big("1,2,3,4", good) + bad_line + "\n"
+    with pytest.raises(ParseError, match=expected) as info:
+        parse_csv(text, source="f.csv", first_line=10)
+    assert info.value.line == 10 + good
+    assert info.value.column == column
+    assert f"f.csv: line {10 + good}" in str(info.value)
+
+
+def test_header_row_is_named() -> None:
+    with pytest.raises(ParseError, match="line 1 looks like a header row") as info:
+        parse_csv("label,a,b\n1,2,3\n")
+    assert info.value.line == 1
+
+
+def test_explicit_delimiter_and_quotes() -> None:
+    assert parse_csv('"1";"2"\n', delimiter=";").tolist() == [[1, 2]]
+
+
+def test_libsvm_labels_weights_and_missing_labels() -> None:
+    x, y, w = parse_libsvm("1 0:1 3:2.5\n0:1 2:3  # comment\n\n")
+    assert x.shape == (2, 4)
+    assert x.dtype == np.float32
+    assert y[0] == 1 and math.isnan(y[1])
+    assert w is None
+    assert x.toarray()[1].tolist() == [1, 0, 3, 0]
+
+
+def test_libsvm_labelled_reads_label_weight() -> None:
+    x, y, w = parse_libsvm("1:0.5 0:1\n0 1:2\n", labelled=True)
+    assert y.tolist() == [1, 0]
+    assert w is not None and w.tolist() == [0.5, 1.0]
+    assert x.shape == (2, 2)
+
+
+def test_libsvm_qid_is_ignored() -> None:
+    x, _, _ = parse_libsvm("1 qid:3 0:1\n")
+    assert x.toarray().tolist() == [[1]]
+
+
+@pytest.mark.filterwarnings("ignore:.*Text file input has been deprecated:UserWarning")
+def test_libsvm_index_rule_matches_xgboost_reader(tmp_path: Path) -> None:
+    """Index i is column i, as XGBoost's own reader: 1-based data leaves column 0 empty."""
+    text = "1 1:0.5 3:2\n0 2:1\n"
+    path = tmp_path / "d.libsvm"
+    path.write_text(text)
+    theirs = xgb.DMatrix(f"{path}?format=libsvm")
+    ours, labels, _ = parse_libsvm(text)
+    assert ours.shape == (theirs.num_row(), theirs.num_col()) == (2, 4)
+    assert labels.tolist() == theirs.get_label().tolist()
+    assert ours.getcol(0).nnz == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "column"),
+    [
+        ("1 0:1\nx 1:2\n", "line 2, column 1: 'x' is not a label", 1),
+        ("1 0:1 a:b\n", "line 1, column 3: 'a:b' is not index:value", 3),
+        ("1 0:1 5\n", "line 1, column 3: '5' is not index:value", 3),
+        ("1 -1:2\n", "'-1:2' is not index:value", 2),
+    ],
+)
+def test_libsvm_errors_name_line_and_column(text: str, expected: str, column: int) -> None:
+    with pytest.raises(ParseError, match=expected) as info:
+        parse_libsvm(text)
+    assert info.value.column == column

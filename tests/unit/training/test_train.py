@@ -1,0 +1,165 @@
+"""train.fit: pure training with metric lines, early stopping, best-iteration cut, checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import xgboost as xgb
+
+from boostbox.data import Dataset
+from boostbox.errors import DataError
+from boostbox.hyperparameters import parse
+from boostbox.train import check_labels, fit, format_metrics, list_checkpoints
+from tests.unit.training.builders import regression
+
+METRIC_LINE = re.compile(r"^\[\d+\]\ttrain-rmse:[\d.]+\tvalidation-rmse:[\d.]+$")
+
+
+def datasets(rows: int = 80) -> tuple[Dataset, Dataset]:
+    x, y = regression(rows=rows, features=3)
+    cut = rows * 3 // 4
+    f32 = np.float32
+    return (
+        Dataset(x[:cut].astype(f32), y[:cut].astype(f32)),
+        Dataset(x[cut:].astype(f32), y[cut:].astype(f32)),
+    )
+
+
+def test_metric_line_format() -> None:
+    line = format_metrics(3, {"train": {"rmse": [0.7, 0.51]}, "validation": {"rmse": [0.62]}})
+    assert line == "[3]\ttrain-rmse:0.51000\tvalidation-rmse:0.62000"
+
+
+def test_early_stopping_keeps_the_best_iteration(caplog: pytest.LogCaptureFixture) -> None:
+    train, validation = datasets()
+    hp = parse({"num_round": "200", "early_stopping_rounds": "3", "eta": "0.5", "nthread": "1"})
+    with caplog.at_level(logging.INFO, logger="boostbox.metrics"):
+        result = fit(hp, train, validation)
+    lines = [r.getMessage() for r in caplog.records if r.name == "boostbox.metrics"]
+    assert lines and all(METRIC_LINE.match(line) for line in lines)
+    assert result.rounds_trained < 200
+    assert result.rounds_trained == len(lines)
+    assert result.booster.num_boosted_rounds() == result.best_iteration + 1
+    assert result.eval_metric == "rmse"
+    assert result.best_score == pytest.approx(result.metrics["validation"]["rmse"], rel=1e-5)
+
+
+def test_without_validation_early_stopping_is_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    train, _ = datasets()
+    hp = parse({"num_round": "4", "early_stopping_rounds": "2", "nthread": "1"})
+    with caplog.at_level(logging.WARNING):
+        result = fit(hp, train, None)
+    assert "no validation channel" in caplog.text
+    assert result.booster.num_boosted_rounds() == 4
+    assert result.best_iteration == 3
+    assert set(result.metrics) == {"train"}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"objective": "multi:softprob", "num_class": "3", "eval_metric": "mlogloss,merror"},
+        {"objective": "binary:logistic", "eval_metric": "auc,logloss"},
+        pytest.param(
+            {"booster": "gblinear"},
+            marks=pytest.mark.filterwarnings("ignore:.*booster=gblinear. is deprecated"),
+        ),
+        {"booster": "dart", "rate_drop": "0.1"},
+        {"tree_method": "approx", "monotone_constraints": "(1,0,0)"},
+        {"tree_method": "exact", "interaction_constraints": "[[0,1],[2]]"},
+    ],
+    ids=["multi", "binary", "gblinear", "dart", "approx", "exact"],
+)
+def test_objectives_and_boosters_train(values: dict[str, str]) -> None:
+    train, validation = datasets()
+    if "num_class" in values:
+        train = Dataset(train.features, np.floor(train.labels) % 3)
+        validation = Dataset(validation.features, np.floor(validation.labels) % 3)
+    elif values.get("objective") == "binary:logistic":
+        train = Dataset(train.features, (train.labels > 2).astype(np.float32))
+        validation = Dataset(validation.features, (validation.labels > 2).astype(np.float32))
+    hp = parse({"num_round": "3", "nthread": "1", "early_stopping_rounds": "2", **values})
+    result = fit(hp, train, validation)
+    assert result.booster.num_boosted_rounds() >= 1
+    if "eval_metric" in values:
+        assert result.eval_metric == values["eval_metric"].split(",")[-1]
+
+
+def test_sparse_features_and_weights() -> None:
+    x, y = regression(rows=40)
+    data = Dataset(
+        sp.csr_matrix(x.astype(np.float32)), y.astype(np.float32), np.ones(40, np.float32)
+    )
+    result = fit(parse({"num_round": "2", "nthread": "1"}), data)
+    assert result.booster.num_features() == 3
+
+
+def test_checkpoints_are_written_and_resumed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    train, validation = datasets()
+    hp = parse({"num_round": "5", "nthread": "1"})
+    fit(hp, train, validation, checkpoint_dir=tmp_path, checkpoint_every=2)
+    assert [n for _, n in list_checkpoints(tmp_path)] == [2, 4]
+    more = parse({"num_round": "7", "nthread": "1"})
+    with caplog.at_level(logging.INFO):
+        result = fit(more, train, validation, checkpoint_dir=tmp_path, checkpoint_every=2)
+    assert "Resuming from a checkpoint with 4 of 7 rounds" in caplog.text
+    epochs = [r.getMessage().split("]")[0] for r in caplog.records if r.name == "boostbox.metrics"]
+    assert epochs == ["[4", "[5", "[6"]
+    assert result.booster.num_boosted_rounds() == 7
+    assert [n for _, n in list_checkpoints(tmp_path)] == [4, 6]
+
+
+def test_checkpoint_at_or_past_num_round_skips_training(tmp_path: Path) -> None:
+    train, _ = datasets()
+    fit(
+        parse({"num_round": "2", "nthread": "1"}),
+        train,
+        checkpoint_dir=tmp_path,
+        checkpoint_every=1,
+    )
+    result = fit(parse({"num_round": "2", "nthread": "1"}), train, checkpoint_dir=tmp_path)
+    assert result.booster.num_boosted_rounds() == 2
+
+
+def test_corrupt_checkpoint_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "xgboost-checkpoint.3").write_bytes(b"garbage")
+    train, _ = datasets()
+    with caplog.at_level(logging.WARNING):
+        result = fit(parse({"num_round": "2", "nthread": "1"}), train, checkpoint_dir=tmp_path)
+    assert "Skipping unreadable checkpoint" in caplog.text
+    assert result.booster.num_boosted_rounds() == 2
+
+
+@pytest.mark.parametrize(
+    ("values", "labels", "expected"),
+    [
+        ({"objective": "multi:softmax", "num_class": "3"}, [0, 1, 3], "row 3 has label 3"),
+        ({"objective": "multi:softmax", "num_class": "3"}, [0, 1.5], "row 2 has label 1.5"),
+        ({"objective": "binary:logistic"}, [0, 1, 2], "needs labels in [0, 1]"),
+        ({"objective": "count:poisson"}, [1, -1], "needs labels >= 0"),
+    ],
+)
+def test_labels_checked_against_objective(
+    values: dict[str, str], labels: list[float], expected: str
+) -> None:
+    data = Dataset(np.zeros((len(labels), 1), np.float32), np.asarray(labels, np.float32))
+    with pytest.raises(DataError, match=re.escape(expected)):
+        check_labels(parse({"num_round": "1", **values}), data, "train")
+
+
+def test_saved_model_predicts_like_best_iteration() -> None:
+    train, validation = datasets()
+    hp = parse({"num_round": "50", "early_stopping_rounds": "2", "eta": "0.9", "nthread": "1"})
+    result = fit(hp, train, validation)
+    reloaded = xgb.Booster()
+    reloaded.load_model(bytearray(result.booster.save_raw(raw_format="ubj")))
+    dval = xgb.DMatrix(validation.features)
+    np.testing.assert_allclose(reloaded.predict(dval), result.booster.predict(dval))
+    assert reloaded.num_boosted_rounds() == result.best_iteration + 1
