@@ -80,7 +80,7 @@ def _parse_csv_python(text: str, source: str, first_line: int, delimiter: str) -
                         raise ParseError(
                             f"{source}: line {line} looks like a header row "
                             f"('{_show(delimiter.join(record))}'): CSV input must not have a "
-                            "header; the first column is the label.",
+                            "header row.",
                             line=line,
                             column=column,
                         ) from None

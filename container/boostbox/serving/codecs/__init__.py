@@ -1,0 +1,106 @@
+"""Codec registry: Content-Type -> decoder (bytes -> matrix), Accept -> encoder (Output -> bytes).
+
+Media-type parameters (charset, label_size, ...) are parsed with `email.message.Message`.
+Accept lists are ordered by q-value (stable, so equal q keeps the client's order) and the
+first supported type wins; `*/*` (or a missing Accept) means the configured default,
+`text/*` means text/csv and `application/*` the default if it is an application type,
+else application/json.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from email.message import Message
+from types import MappingProxyType
+
+import numpy as np
+import scipy.sparse as sp
+
+from boostbox.errors import NotAcceptable, UnsupportedMediaType
+from boostbox.serving.codecs import csv, json, jsonlines, libsvm, parquet, recordio
+from boostbox.serving.outputs import Output
+
+type Matrix = np.ndarray | sp.csr_matrix
+Decoder = Callable[[bytes, Mapping[str, str]], Matrix]
+Encoder = Callable[[Output, bool], bytes]
+
+DECODERS: Mapping[str, Decoder] = MappingProxyType(
+    {
+        "text/csv": csv.decode,
+        "text/libsvm": libsvm.decode,
+        "text/x-libsvm": libsvm.decode,
+        "application/json": json.decode,
+        "application/jsonlines": jsonlines.decode,
+        "application/x-jsonlines": jsonlines.decode,
+        "application/x-parquet": parquet.decode,
+        "application/vnd.apache.parquet": parquet.decode,
+        "application/x-recordio-protobuf": recordio.decode,
+    }
+)
+ENCODERS: Mapping[str, Encoder] = MappingProxyType(
+    {
+        "text/csv": csv.encode,
+        "application/json": json.encode,
+        "application/jsonlines": jsonlines.encode,
+        "application/x-recordio-protobuf": recordio.encode,
+    }
+)
+
+
+@functools.lru_cache(maxsize=256)
+def parse_media_type(value: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """'Text/CSV; charset=utf-8' -> ('text/csv', (('charset', 'utf-8'),)); cached per header."""
+    message = Message()
+    message["content-type"] = value
+    media = value.split(";", 1)[0].strip().lower()
+    params = tuple(
+        (str(k).lower(), str(v)) for k, v in (message.get_params() or [])[1:] if isinstance(v, str)
+    )
+    return media, params
+
+
+@functools.lru_cache(maxsize=256)
+def decoder_for(content_type: str | None) -> tuple[Decoder, Mapping[str, str]]:
+    """The decoder and media-type parameters for a Content-Type header, or 415."""
+    media, params = parse_media_type(content_type or "")
+    decoder = DECODERS.get(media)
+    if decoder is None:
+        shown = f"'{media}'" if media else "missing"
+        raise UnsupportedMediaType(
+            f"Content-Type {shown} is not supported; send one of: {', '.join(DECODERS)}."
+        )
+    return decoder, MappingProxyType(dict(params))
+
+
+def _q(params: tuple[tuple[str, str], ...]) -> float:
+    for key, value in params:
+        if key == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+@functools.lru_cache(maxsize=256)
+def negotiate(accept: str | None, default: str) -> str:
+    """The media type to answer in: the first supported entry of Accept by q-value, or 406."""
+    if accept is None or not accept.strip():
+        return default
+    ranges = [parse_media_type(part) for part in accept.split(",") if part.strip()]
+    ordered = sorted(ranges, key=lambda r: -_q(r[1]))
+    for media, params in ordered:
+        if _q(params) <= 0:
+            continue
+        if media == "*/*" or media == "*":
+            return default
+        if media in ENCODERS:
+            return media
+        if media == "text/*":
+            return "text/csv"
+        if media == "application/*":
+            return default if default.startswith("application/") else "application/json"
+    raise NotAcceptable(
+        f"Accept '{accept}' names no supported type; accepted: {', '.join(ENCODERS)}."
+    )

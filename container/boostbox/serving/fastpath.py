@@ -1,0 +1,245 @@
+"""A NumPy evaluator for small batches: every tree at once, one gather per tree level.
+
+`Booster.inplace_predict` costs ~220-360 us per call whatever the batch size; walking the
+trees with a few array operations per level costs a fraction of that for a handful of rows
+(PERF-NOTES.md). The arrays come from the model's own JSON dump.
+
+XGBoost's rule, reproduced exactly: a node sends a row LEFT when `x < split_condition`
+(float32 compare), RIGHT otherwise; a missing value (NaN) follows `default_left`. The node
+arrays come from `treearrays.build_nodes`.
+
+Only numeric-split, single-target gbtree models with a known link function are built; the
+Predictor falls back to xgboost for everything else (dart, gblinear, categorical splits,
+vector leaves, other objectives). The intercept (base margin) is measured against xgboost
+on probe rows, and the whole evaluator is checked against xgboost on those rows before use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+
+from boostbox.serving.treearrays import Nodes, Unsupported, build_nodes
+
+logger = logging.getLogger(__name__)
+
+F32 = np.float32
+RTOL = 1e-5
+"""Agreement with xgboost required by the load-time check (relative) ..."""
+ATOL = 1e-6
+"""... plus this absolute slack near zero (float32 sigmoid/exp may differ by an ulp)."""
+PROBE_ROWS = 64
+
+
+def _sigmoid(m: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        out: np.ndarray = F32(1) / (F32(1) + np.exp(-m.astype(F32)))
+    return out
+
+
+def _exp(m: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.exp(m.astype(np.float64)).astype(F32)
+    return out
+
+
+def _hinge(m: np.ndarray) -> np.ndarray:
+    return (m > 0).astype(F32)
+
+
+def _softprob(m: np.ndarray) -> np.ndarray:
+    shifted = np.exp(m.astype(np.float64) - m.max(axis=1, keepdims=True))
+    out: np.ndarray = (shifted / shifted.sum(axis=1, keepdims=True)).astype(F32)
+    return out
+
+
+def _softmax(m: np.ndarray) -> np.ndarray:
+    return m.argmax(axis=1).astype(F32)
+
+
+def _identity(m: np.ndarray) -> np.ndarray:
+    return m
+
+
+LINKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "reg:squarederror": _identity,
+    "reg:linear": _identity,
+    "reg:squaredlogerror": _identity,
+    "reg:pseudohubererror": _identity,
+    "reg:absoluteerror": _identity,
+    "binary:logitraw": _identity,
+    "rank:pairwise": _identity,
+    "rank:ndcg": _identity,
+    "rank:map": _identity,
+    "binary:logistic": _sigmoid,
+    "reg:logistic": _sigmoid,
+    "count:poisson": _exp,
+    "reg:gamma": _exp,
+    "reg:tweedie": _exp,
+    "survival:cox": _exp,
+    "binary:hinge": _hinge,
+    "multi:softprob": _softprob,
+    "multi:softmax": _softmax,
+}
+"""Objective -> margin-to-prediction transform, as XGBoost's PredTransform applies it."""
+
+
+def _intercepts(
+    params: dict[str, Any], link: Callable[[np.ndarray], np.ndarray], groups: int
+) -> np.ndarray | None:
+    """base_score as a margin, computed in float32 the way XGBoost's ProbToMargin does."""
+    try:
+        raw = [float(v) for v in str(params["base_score"]).strip("[]").split(",")]
+    except (KeyError, ValueError):
+        return None
+    score = np.resize(np.asarray(raw, dtype=F32), groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if link is _sigmoid:
+            margin = -np.log(F32(1) / score - F32(1))
+        elif link is _exp:
+            margin = np.log(score)
+        else:
+            margin = score
+    return margin.astype(F32) if np.all(np.isfinite(margin)) else None
+
+
+class TreeEvaluator:
+    """Margins and predictions of a numeric gbtree model, computed with NumPy.
+
+    Leaf values are added in float32, intercept first, then tree by tree in model order, as
+    XGBoost's CPU predictor accumulates them: results are usually bit-identical.
+    """
+
+    def __init__(self, nodes: Nodes, groups: np.ndarray, num_groups: int, objective: str):
+        order = np.argsort(groups, kind="stable")  # trees of one output group side by side
+        self._roots = nodes.roots[order]
+        bounds = np.searchsorted(groups[order], np.arange(num_groups + 1))
+        self._segments = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        self._nodes = nodes
+        self._num_groups = num_groups
+        self._link = LINKS[objective]
+        self._multi = objective.startswith("multi:")
+        self.base_margin = np.zeros(num_groups, dtype=F32)
+
+    @classmethod
+    def from_booster(cls, booster: xgb.Booster, rounds: int, num_feature: int) -> TreeEvaluator:
+        """Build from the booster's JSON for its first `rounds` iterations; raise Unsupported."""
+        model = json.loads(bytes(booster.save_raw(raw_format="json")))["learner"]
+        objective = model["objective"]["name"]
+        if objective not in LINKS:
+            raise Unsupported(f"objective {objective}")
+        gbm = model["gradient_booster"]
+        if gbm["name"] != "gbtree":
+            raise Unsupported(f"booster {gbm['name']}")
+        params = model["learner_model_param"]
+        if int(params.get("num_target", "1")) > 1:
+            raise Unsupported("multi-target model")
+        tree_model = gbm["model"]
+        indptr = tree_model.get("iteration_indptr")
+        if indptr is not None:
+            count = int(indptr[min(rounds, len(indptr) - 1)])
+        else:
+            per_round = len(tree_model["trees"]) // max(1, booster.num_boosted_rounds())
+            count = rounds * per_round
+        trees = tree_model["trees"][:count]
+        if not trees:
+            raise Unsupported("a model without trees")
+        groups = np.asarray(tree_model["tree_info"][:count], dtype=np.intp)
+        num_groups = max(1, int(params.get("num_class", "0")))
+        evaluator = cls(build_nodes(trees), groups, num_groups, objective)
+        intercepts = _intercepts(params, evaluator._link, num_groups)
+        evaluator._calibrate(booster, rounds, num_feature, intercepts)
+        return evaluator
+
+    def _calibrate(
+        self, booster: xgb.Booster, rounds: int, num_feature: int, intercepts: np.ndarray | None
+    ) -> None:
+        """Pick the intercept (model's base_score, else measured) and check every probe row."""
+        probes = self._probe_rows(num_feature)
+        kwargs: dict[str, Any] = {"iteration_range": (0, rounds)}
+        margin = np.asarray(booster.inplace_predict(probes, predict_type="margin", **kwargs))
+        margin = margin.reshape(len(probes), self._num_groups)
+        expected = np.asarray(booster.inplace_predict(probes, **kwargs))
+        self.base_margin = np.zeros(self._num_groups, dtype=F32)
+        measured = (margin[0].astype(np.float64) - self._margins(probes)[0]).astype(F32)
+        failure = ""
+        for candidate in (intercepts, measured):
+            if candidate is None:
+                continue
+            self.base_margin = candidate
+            failure = self._disagreement(probes, margin, expected)
+            if not failure:
+                return
+        raise Unsupported(failure)
+
+    def _disagreement(self, probes: np.ndarray, margin: np.ndarray, expected: np.ndarray) -> str:
+        for name, ours, theirs in (
+            ("margin", self.margin(probes), margin),
+            ("prediction", self.predict(probes), expected),
+        ):
+            theirs = theirs.reshape(ours.shape)
+            if not np.allclose(ours, theirs, rtol=RTOL, atol=ATOL, equal_nan=True):
+                worst = float(np.nanmax(np.abs(ours.astype(np.float64) - theirs)))
+                return f"{name} disagrees with xgboost by {worst:.3g} on probe rows"
+        return ""
+
+    def _probe_rows(self, num_feature: int) -> np.ndarray:
+        """Rows that land on both sides of real thresholds, on them, and on missing values."""
+        rng = np.random.default_rng(0)
+        n = self._nodes
+        rows = rng.normal(size=(PROBE_ROWS, num_feature)).astype(F32)
+        split = ~np.isnan(n.threshold)
+        for column in np.unique(n.feature[split]):
+            if column < num_feature:
+                thresholds = n.threshold[split & (n.feature == column)]
+                rows[:, column] = rng.choice(thresholds, size=PROBE_ROWS)
+        nudge = rng.choice(np.asarray([-1.0, 0.0, 1.0], dtype=F32), size=rows.shape)
+        rows = np.nextafter(rows, rows + nudge).astype(F32)
+        rows[rng.random(size=rows.shape) < 0.15] = np.nan
+        return np.ascontiguousarray(rows)
+
+    def _leaves(self, x: np.ndarray) -> np.ndarray:
+        """Leaf value reached in every tree: (rows, trees), trees grouped by output group."""
+        n = self._nodes
+        rows, width = x.shape
+        node = np.broadcast_to(self._roots, (rows, self._roots.size))
+        flat = x.ravel()
+        base = np.arange(rows, dtype=np.intp)[:, None] * width if rows > 1 else None
+        missing = bool(np.isnan(flat).any())
+        for _ in range(n.depth):
+            index = n.feature.take(node)
+            values = flat.take(index if base is None else index + base)
+            right = values >= n.threshold.take(node)
+            if missing:
+                right |= np.isnan(values) & n.default_right.take(node)
+            node = n.left.take(node) + right
+        leaves: np.ndarray = n.value.take(node)
+        return leaves
+
+    def _margins(self, x: np.ndarray) -> np.ndarray:
+        """Intercept + leaf values per output group in XGBoost's order: (rows, groups)."""
+        leaves = self._leaves(x)
+        rows = x.shape[0]
+        out = np.empty((rows, self._num_groups), dtype=F32)
+        for group, (start, end) in enumerate(self._segments):
+            terms = np.empty((rows, end - start + 1), dtype=F32)
+            terms[:, 0] = self.base_margin[group]
+            terms[:, 1:] = leaves[:, start:end]
+            out[:, group] = np.cumsum(terms, axis=1, dtype=F32)[:, -1]
+        return out
+
+    def margin(self, x: np.ndarray) -> np.ndarray:
+        """Untransformed scores shaped like inplace_predict(predict_type='margin')."""
+        out = self._margins(x)
+        return out if self._num_groups > 1 else out[:, 0]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predictions shaped like inplace_predict: (rows,) or (rows, classes) for softprob."""
+        out = self._link(self._margins(x))
+        if self._multi:
+            return out
+        return out[:, 0]

@@ -1,0 +1,126 @@
+"""What a response carries: the plain prediction, a custom output, or the output selection.
+
+SAGEMAKER_INFERENCE_OUTPUT (official container, `algorithm_mode/serve_utils.py`), keys
+answered per objective:
+
+- reg:* (and count:*, survival:*, rank:*: a boostbox extension): predicted_score
+- binary:logistic, multi:softprob: predicted_label, labels, probability, probabilities,
+  raw_score, raw_scores
+- binary:logitraw, binary:hinge, multi:softmax: predicted_label, labels, raw_score, raw_scores
+
+A key not valid for the objective is answered with NaN for every record (one warning at
+startup, not per request). binary:logistic: label = p > 0.5, probabilities = [1-p, p];
+binary:logitraw: label = margin > 0; softprob: label = argmax; labels = [0, 1] or
+range(num_class); raw_scores of binary:logitraw/hinge and multi:softmax is [1-x, x] exactly
+as the official container computes it. Labels are integers. Numbers are float32 values in
+their shortest round-tripping decimal form.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CLASSIFICATION_KEYS = (
+    "predicted_label",
+    "labels",
+    "probability",
+    "probabilities",
+    "raw_score",
+    "raw_scores",
+)
+VALID_KEYS: dict[str, tuple[str, ...]] = {
+    "binary:logistic": CLASSIFICATION_KEYS,
+    "multi:softprob": CLASSIFICATION_KEYS,
+    "binary:logitraw": ("predicted_label", "labels", "raw_score", "raw_scores"),
+    "binary:hinge": ("predicted_label", "labels", "raw_score", "raw_scores"),
+    "multi:softmax": ("predicted_label", "labels", "raw_score", "raw_scores"),
+}
+REGRESSION_KEYS = ("predicted_score",)
+
+
+def short_floats(values: np.ndarray) -> list[Any]:
+    """Float32 values as Python floats in shortest decimal form (0.43, not 0.4300000071525879)."""
+    if values.dtype.kind in "iub":
+        return list(values.tolist())
+    return list(values.astype(np.float32).astype(str).astype(np.float64).tolist())
+
+
+@dataclass(frozen=True)
+class Output:
+    """One response's content; encoders write exactly `len(self)` records."""
+
+    key: str
+    """JSON/recordio key of a plain output: score, margin, contributions, interactions, leaf."""
+    values: np.ndarray
+    """Plain output, rows first: (n,), (n, k) or (n, k, m)."""
+    records: list[dict[str, Any]] | None = None
+    """SAGEMAKER_INFERENCE_OUTPUT selection: one dict per row, keys in `columns` order."""
+    columns: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.records) if self.records is not None else int(self.values.shape[0])
+
+
+def _binary_pair(x: np.ndarray) -> list[list[float]]:
+    return [list(pair) for pair in zip(short_floats(1.0 - x), short_floats(x), strict=True)]
+
+
+class Selection:
+    """SAGEMAKER_INFERENCE_OUTPUT keys bound to one model's objective and class count."""
+
+    def __init__(self, keys: tuple[str, ...], objective: str, num_class: int):
+        self.keys = keys
+        self.objective = objective
+        self.num_class = num_class
+        valid = VALID_KEYS.get(objective)
+        if valid is None:
+            valid = () if objective.startswith(("binary:", "multi:")) else REGRESSION_KEYS
+        self.invalid = tuple(k for k in keys if k not in valid)
+        if self.invalid:
+            logger.warning(
+                "SAGEMAKER_INFERENCE_OUTPUT key(s) %s do not apply to objective '%s' and will "
+                "be answered with NaN; keys for this objective: %s.",
+                ", ".join(self.invalid),
+                objective,
+                ", ".join(valid) or "none",
+            )
+
+    def _columns(self, predictions: np.ndarray) -> dict[str, list[Any]]:
+        """Each valid key's values for all rows, computed on whole arrays."""
+        n = predictions.shape[0]
+        objective = self.objective
+        cols: dict[str, Callable[[], list[Any]]] = {}
+        if objective in ("binary:logistic", "binary:logitraw", "binary:hinge", "multi:softmax"):
+            x = predictions.astype(np.float32)
+            cut = {"binary:logistic": 0.5, "binary:logitraw": 0.0}.get(objective)
+            labels = (x > cut) if cut is not None else x
+            cols["predicted_label"] = lambda: labels.astype(np.int64).tolist()
+            cols["probability"] = cols["raw_score"] = lambda: short_floats(x)
+            cols["probabilities"] = cols["raw_scores"] = lambda: _binary_pair(x)
+        elif objective == "multi:softprob":
+            p = predictions.reshape(n, -1).astype(np.float32)
+            cols["predicted_label"] = lambda: p.argmax(axis=1).tolist()
+            cols["probability"] = cols["raw_score"] = lambda: short_floats(p.max(axis=1))
+            cols["probabilities"] = cols["raw_scores"] = lambda: [short_floats(row) for row in p]
+        else:
+            cols["predicted_score"] = lambda: short_floats(predictions.reshape(n))
+        classes = self.num_class if objective.startswith("multi:") else 2
+        cols["labels"] = lambda: [list(range(classes))] * n
+        return {key: cols[key]() for key in self.keys if key not in self.invalid}
+
+    def select(self, predictions: np.ndarray) -> Output:
+        """Dicts of the selected keys per row, in the configured key order."""
+        columns = self._columns(predictions)
+        n = predictions.shape[0]
+        nan = float("nan")
+        records = [
+            {key: columns[key][i] if key in columns else nan for key in self.keys} for i in range(n)
+        ]
+        return Output(key="score", values=predictions, records=records, columns=self.keys)

@@ -1,0 +1,117 @@
+"""`serve`: gunicorn (sync workers) running the Flask app, one model copy per worker.
+
+Each worker loads the model in the app factory before it accepts its first request. The
+model is NOT loaded in the master and shared by fork (preload): measured here, loading a
+model with XGBoost starts an OpenMP thread pool, and a forked worker that then predicts
+with nthread > 1 deadlocks (libgomp is not fork-safe). The master only checks that the
+model file exists, so a missing model ends the container at once with one clear log line;
+a model that exists but does not load makes the first worker log one clear line and exit
+with gunicorn's boot-error status, which stops the master (exit code 3).
+
+SIGTERM: gunicorn's graceful stop: listeners close, in-flight requests complete, workers
+get GRACEFUL_TIMEOUT seconds (less than the 30 s SageMaker waits before SIGKILL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from boostbox import artifact
+from boostbox.config import ConfigError, ServingConfig
+from boostbox.errors import ModelLoadError
+from boostbox.serving.app import create_app
+from boostbox.serving.predictor import Predictor
+
+logger = logging.getLogger(__name__)
+
+GRACEFUL_TIMEOUT = 20
+"""Seconds a stopping worker may spend on in-flight requests (SageMaker SIGKILLs at 30)."""
+WORKER_BOOT_ERROR = 3
+"""gunicorn's exit status for a worker that failed to boot; the master then stops too."""
+
+
+def build_app(config: ServingConfig) -> Flask:
+    """Load the model and wrap it in the app (runs in each worker)."""
+    model = artifact.load(config.paths.model_dir, allow_pickle=config.allow_pickle)
+    predictor = Predictor(model, config.predict_threads)
+    logger.info(
+        "Model loaded: objective %s, %d features, %d rounds, fast path %s (pid %d).",
+        predictor.objective,
+        predictor.num_feature,
+        predictor.rounds,
+        "on" if predictor.evaluator is not None else "off",
+        os.getpid(),
+    )
+    return create_app(predictor, config)
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured from ServingConfig; `load` runs in every worker (no preload)."""
+
+    def __init__(self, config: ServingConfig):
+        self.config = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        config = self.config
+        options: dict[str, Any] = {
+            "bind": f"0.0.0.0:{config.port}",
+            "workers": config.workers,
+            "worker_class": "sync",
+            "timeout": config.timeout,
+            "graceful_timeout": min(GRACEFUL_TIMEOUT, config.timeout),
+            "preload_app": False,
+            "errorlog": "-",
+            "loglevel": config.log_level.lower(),
+            "proc_name": "boostbox-serve",
+        }
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: no ~/.gunicorn socket
+            options["control_socket_disable"] = True
+        if os.path.isdir("/dev/shm"):
+            options["worker_tmp_dir"] = "/dev/shm"  # heartbeat file off the overlay filesystem
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        try:
+            return build_app(self.config)
+        except (ModelLoadError, ConfigError) as e:
+            logger.error("boostbox serve: cannot load the model: %s", e)
+            sys.exit(WORKER_BOOT_ERROR)
+
+
+def main() -> int:
+    """Entry point of `serve`; returns the exit status (non-zero: nothing was served)."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = ServingConfig.from_environ()
+    except ConfigError as e:
+        logger.error("boostbox serve: %s", e)
+        return 2
+    logging.getLogger().setLevel(config.log_level)
+    try:
+        model_file = artifact.find_model_file(config.paths.model_dir)
+    except ModelLoadError as e:
+        logger.error("boostbox serve: cannot start: %s", e)
+        return 1
+    logger.info(
+        "Serving %s on port %d: %d workers, %d thread(s) each, timeout %d s, payload limit %d B.",
+        model_file,
+        config.port,
+        config.workers,
+        config.predict_threads,
+        config.timeout,
+        config.max_payload_bytes,
+    )
+    Server(config).run()
+    return 0

@@ -1,0 +1,72 @@
+"""server.main and the gunicorn application, without starting gunicorn."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from boostbox.config import ServingConfig
+from boostbox.paths import MODEL_FILE, OptMl
+from boostbox.serving import server
+from tests.unit.serving.conftest import save, train
+
+
+def config_for(root: Path, **fields: object) -> ServingConfig:
+    return ServingConfig(paths=OptMl(root), **fields)  # type: ignore[arg-type]
+
+
+def test_gunicorn_settings_follow_the_config(tmp_path: Path) -> None:
+    app = server.Server(config_for(tmp_path, port=9000, workers=3, timeout=90))
+    cfg = app.cfg
+    assert cfg.bind == ["0.0.0.0:9000"]
+    assert cfg.workers == 3
+    assert cfg.timeout == 90
+    assert cfg.graceful_timeout < 30  # SageMaker sends SIGKILL 30 s after SIGTERM
+    assert cfg.preload_app is False  # OpenMP + fork: see server.py
+
+
+def test_each_worker_builds_an_app_from_the_model(tmp_path: Path) -> None:
+    save(train("binary:logistic"), tmp_path / "model")
+    app = server.Server(config_for(tmp_path)).load()
+    assert app.test_client().get("/ping").status_code == 200
+
+
+def test_a_model_that_does_not_load_stops_the_worker_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / MODEL_FILE).write_bytes(b"\x80\x04not a model")
+    with pytest.raises(SystemExit) as exited:
+        server.Server(config_for(tmp_path)).load()
+    assert exited.value.code == server.WORKER_BOOT_ERROR
+    assert "cannot load the model" in caplog.text
+    assert "BOOSTBOX_ALLOW_PICKLE" in caplog.text
+
+
+def test_main_exits_non_zero_with_one_clear_line_without_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
+    level = logging.getLogger().level
+    try:
+        assert server.main() == 1
+    finally:
+        logging.getLogger().setLevel(level)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(lines) == 1
+    assert "cannot start" in lines[0] and MODEL_FILE in lines[0]
+
+
+def test_main_reports_bad_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
+    monkeypatch.setenv("SAGEMAKER_INFERENCE_OUTPUT", "predicted_label,bogus")
+    level = logging.getLogger().level
+    try:
+        assert server.main() == 2
+    finally:
+        logging.getLogger().setLevel(level)
+    assert "SAGEMAKER_INFERENCE_OUTPUT" in caplog.text
