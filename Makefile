@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 export BOOSTBOX_IMAGE := $(IMAGE)
 
-.PHONY: help venv lock build lint typecheck unit test demo bench push clean
+.PHONY: help venv sdk-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,6 +27,23 @@ $(VENV)/.stamp: pyproject.toml requirements.lock
 
 venv: $(VENV)/.stamp  ## host virtualenv (Python 3.13, the image's locked versions + dev tools)
 
+# SageMaker Python SDK v2 for local_test/local_mode.py, in its own virtualenv: the pinned SDK
+# was measured on Python 3.11 (shared/SDK-LOCAL-MODE.md); its lock also resolves on 3.12.
+SDK_VENV := .venv-sdk
+SDK_LOCK := local_test/requirements-sdk.lock
+SDK_PYTHON ?= $(shell for p in python3.11 "$$HOME"/.pyenv/versions/3.11*/bin/python3 python3.12 \
+  "$$HOME"/.pyenv/versions/3.12*/bin/python3; do "$$p" -c 'import sys; assert (3, 11) <= sys.version_info < (3, 13)' \
+  >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+
+$(SDK_VENV)/.stamp: $(SDK_LOCK) | $(VENV)/.stamp
+	@test -n "$(SDK_PYTHON)" || { echo "need Python 3.11 or 3.12 for the SDK (set SDK_PYTHON=...)" >&2; exit 1; }
+	rm -rf $(SDK_VENV)
+	$(VENV)/bin/uv venv -q --python "$(SDK_PYTHON)" $(SDK_VENV)
+	$(VENV)/bin/uv pip sync -q --python $(SDK_VENV)/bin/python --require-hashes $(SDK_LOCK)
+	touch $@
+
+sdk-venv: $(SDK_VENV)/.stamp  ## SageMaker SDK virtualenv for SDK local mode (Python 3.11, sagemaker[local] 2.x)
+
 # sagemaker-training's script-mode dependencies (S3, SSH/MPI, gevent, pip) are left out of
 # the image: boostbox uses only its errors and record_pb2 modules (see Dockerfile).
 NOT_IN_IMAGE := boto3 botocore s3transfer jmespath urllib3 gevent greenlet zope-event \
@@ -37,6 +54,10 @@ lock:  ## re-pin the image's dependencies with hashes
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.13 \
 	  --python-platform x86_64-manylinux_2_28 -o requirements.lock -q \
 	  $(foreach p,$(NOT_IN_IMAGE),--no-emit-package $(p))
+
+sdk-lock:  ## re-pin the SDK virtualenv from local_test/requirements-sdk.in
+	$(VENV)/bin/uv pip compile local_test/requirements-sdk.in --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -o $(SDK_LOCK) -q
 
 build:  ## build the image (linux/amd64)
 	docker build --network host -t $(IMAGE) .
@@ -51,17 +72,20 @@ typecheck: venv  ## mypy --strict
 unit: venv  ## fast tests only (no Docker)
 	$(PY) -m pytest -m 'not container and not aws and not sdk and not bench' $(PYTEST_ARGS)
 
-test: venv build lint typecheck  ## everything: lint, types, unit, container, deploy, SDK local mode, bench smoke
+test: venv sdk-venv build lint typecheck  ## everything: lint, types, unit, container, deploy, SDK local mode, bench smoke
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: venv build  ## the seed workflow end to end on embedded data (CLASSIFICATION=1 for the classifier)
 	$(PY) local_test/demo.py $(if $(CLASSIFICATION),--classification,)
 
+local-mode: sdk-venv build  ## the image through SageMaker SDK local mode: fit, deploy, predict, transform (no AWS)
+	$(SDK_VENV)/bin/python local_test/local_mode.py
+
 bench: venv build  ## benchmarks against peers and limits (about 15 minutes); writes bench/results.json
 	$(PY) -m bench
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
-	deploy/build_and_push.sh --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)"
+	deploy/build_and_push.sh --no-build --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)" $(if $(VERSION),--version "$(VERSION)",)
 
 clean:  ## remove generated files
-	rm -rf local_test/test_dir/model local_test/test_dir/output build .pytest_cache .mypy_cache
+	rm -rf local_test/test_dir/model local_test/test_dir/output local_test/out build .pytest_cache .mypy_cache

@@ -1,0 +1,112 @@
+"""local_test/local_mode.py: the image through SageMaker Python SDK v2 local mode, offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import free_port
+from tests.workflow.conftest import (
+    LOCAL_TEST,
+    compose_containers_under,
+    remove_containers,
+)
+
+pytestmark = pytest.mark.sdk
+
+HARD_TIMEOUT = 300
+VALIDATION_ROWS = len(
+    (LOCAL_TEST / "test_dir/input/data/validation/validation.csv").read_text().split()
+)
+PAYLOAD_ROWS = len((LOCAL_TEST / "payload.csv").read_text().split())
+
+
+def test_sdk_local_mode(image: str, sdk_python: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sdk"
+    serving_port = free_port()
+    transform_port = free_port()
+    while transform_port == serving_port:
+        transform_port = free_port()
+    command = [str(sdk_python), str(LOCAL_TEST / "local_mode.py"), "--image", image]
+    command += ["--out-dir", str(out), "--serving-port", str(serving_port)]
+    command += ["--transform-port", str(transform_port), "--timeout", str(HARD_TIMEOUT - 20)]
+    try:
+        done = subprocess.run(
+            command,
+            env={**os.environ, "BOOSTBOX_IMAGE": image},
+            capture_output=True,
+            text=True,
+            timeout=HARD_TIMEOUT,
+            check=False,
+        )
+    finally:
+        leftovers = compose_containers_under(tmp_path)
+        remove_containers(leftovers)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-6000:]
+    assert leftovers == [], "local_mode.py left containers behind"
+    assert not list(out.glob("sagemaker-local-*")), "local_mode.py left its container_root"
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["refused_connections"] == []
+    with tarfile.open(out / "model" / "model.tar.gz") as model:
+        assert "xgboost-model" in model.getnames()
+
+    transformed = (out / "transform" / "validation.csv.out").read_text().split()
+    assert len(transformed) == VALIDATION_ROWS
+    predictions = json.loads((out / "predictions.json").read_text())
+    as_csv = [float(row[0]) for row in predictions["text/csv"]]
+    as_json = [p["score"] for p in predictions["application/json"]["predictions"]]
+    assert len(as_csv) == PAYLOAD_ROWS
+    assert as_json == pytest.approx(as_csv, rel=1e-5)
+
+
+def test_sdk_hard_timeout_cleans_up(image: str, sdk_python: Path, tmp_path: Path) -> None:
+    """A run that outlives --timeout exits 124 and still removes its containers and temp root."""
+    out = tmp_path / "sdk"
+    command = [str(sdk_python), str(LOCAL_TEST / "local_mode.py"), "--image", image]
+    command += ["--out-dir", str(out), "--timeout", "6"]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=HARD_TIMEOUT, check=False
+        )
+    finally:
+        leftovers = compose_containers_under(tmp_path)
+        remove_containers(leftovers)
+    log = done.stdout + done.stderr
+    assert done.returncode == 124, log[-4000:]
+    assert "hard timeout" in log
+    assert leftovers == []
+    assert not list(out.glob("sagemaker-local-*"))
+
+
+def test_sdk_sigterm_removes_containers(image: str, sdk_python: Path, tmp_path: Path) -> None:
+    """SIGTERM while an SDK container runs: exit 143, no container and no temp root left."""
+    out = tmp_path / "sdk"
+    command = [str(sdk_python), str(LOCAL_TEST / "local_mode.py"), "--image", image]
+    command += ["--out-dir", str(out), "--timeout", str(HARD_TIMEOUT - 20)]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not compose_containers_under(tmp_path) and run.poll() is None:
+            assert time.monotonic() < deadline, "local_mode.py started no container in 120 s"
+            time.sleep(0.2)
+        assert run.poll() is None, "local_mode.py ended before a container could be seen"
+        run.send_signal(signal.SIGTERM)
+        log, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+        leftovers = compose_containers_under(tmp_path)
+        remove_containers(leftovers)
+    assert run.returncode == 128 + signal.SIGTERM, log[-4000:]
+    assert leftovers == []
+    assert not list(out.glob("sagemaker-local-*"))
