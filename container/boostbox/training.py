@@ -102,6 +102,7 @@ def run(config: TrainingConfig) -> dict[str, Any]:
     """The training job proper; returns the evaluation summary it also writes."""
     started = time.monotonic()
     config.paths.failure_file.unlink(missing_ok=True)
+    config.paths.success_file.unlink(missing_ok=True)
     hp = hyperparameters.parse(config.hyperparameters, num_cpus=config.num_cpus)
     if len(config.hosts) > 1:
         logger.warning(
@@ -148,6 +149,7 @@ def run(config: TrainingConfig) -> dict[str, Any]:
     config.paths.output_data_dir.mkdir(parents=True, exist_ok=True)
     summary_path = config.paths.output_data_dir / EVALUATION_FILE
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    config.paths.success_file.write_text("", encoding="utf-8")  # the toolkit's success marker
     logger.info(
         "Saved %s (best iteration %d, %s=%s); summary in %s.",
         model_path,

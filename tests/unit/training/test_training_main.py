@@ -64,6 +64,7 @@ def test_content_types_train(name: str, opt_ml: Path, run_main: Callable[[], Out
     summary = json.loads((opt_ml / "output" / "data" / "evaluation.json").read_text())
     assert summary["rows"] == {"train": 80}
     assert summary["best_iteration"] == 4
+    assert (opt_ml / "output" / "success").exists()
 
 
 def test_seed_hyperparameters_with_validation(
@@ -111,6 +112,7 @@ def test_bad_inputs_fail_with_one_line(
         assert words in outcome.failure
     assert "Traceback" not in outcome.failure
     assert not (opt_ml / "model" / "xgboost-model").exists()
+    assert not (opt_ml / "output" / "success").exists()
 
 
 def test_internal_error_exit_1_traceback_on_stderr_only(
