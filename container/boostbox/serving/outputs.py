@@ -25,16 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from boostbox.config import INFERENCE_OUTPUT_KEYS
+
 logger = logging.getLogger(__name__)
 
-CLASSIFICATION_KEYS = (
-    "predicted_label",
-    "labels",
-    "probability",
-    "probabilities",
-    "raw_score",
-    "raw_scores",
-)
+CLASSIFICATION_KEYS = tuple(k for k in INFERENCE_OUTPUT_KEYS if k != "predicted_score")
 VALID_KEYS: dict[str, tuple[str, ...]] = {
     "binary:logistic": CLASSIFICATION_KEYS,
     "multi:softprob": CLASSIFICATION_KEYS,
