@@ -217,6 +217,9 @@ class ServingConfig:
     inference_output: tuple[str, ...] = ()
     """SAGEMAKER_INFERENCE_OUTPUT keys; empty means the objective's plain prediction."""
     multi_model: bool = False
+    """SAGEMAKER_MULTI_MODEL: serve the /models API instead of one model in /opt/ml/model."""
+    max_models_per_worker: int = 16
+    """BOOSTBOX_MME_MAX_MODELS: models each worker keeps in memory (least recently used out)."""
     allow_pickle: bool = False
     """BOOSTBOX_ALLOW_PICKLE: load legacy pickled models (runs code from the file)."""
     predict_threads: int = 1
@@ -254,6 +257,7 @@ class ServingConfig:
                 environ, "SAGEMAKER_INFERENCE_OUTPUT", parse_inference_output, ()
             ),
             multi_model=_get(environ, "SAGEMAKER_MULTI_MODEL", parse_bool, False),
+            max_models_per_worker=_get(environ, "BOOSTBOX_MME_MAX_MODELS", positive_int, 16),
             allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
             log_level=environ.get("BOOSTBOX_LOG_LEVEL", "INFO").upper(),

@@ -1,9 +1,10 @@
 """The Flask app: /ping, /execution-parameters, /invocations, and the one error handler.
 
-/invocations checks, in order: payload size (413), the custom-attributes header (400), the
+An invocation checks, in order: payload size (413), the custom-attributes header (400), the
 Accept header (406, before any parsing or predicting), an empty body (204, no content, as
 the official container does), the Content-Type (415), the body (400 naming row/column),
-the feature count (400 naming expected vs got), then predicts and encodes. Every error
+the feature count (400 naming expected vs got), then predicts and encodes. Single-model
+/invocations and multi-model /models/<name>/invoke run the same `invoke`. Every error
 answers JSON `{"error": "..."}` whatever the Accept type, and no error ends a worker.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -34,8 +36,50 @@ def _too_large(limit: int) -> str:
     )
 
 
-def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
-    """An app serving `predictor`; the model is already loaded, so /ping is simply 200."""
+@dataclass(frozen=True)
+class Served:
+    """A loaded model with its output selection, built once per model and worker."""
+
+    predictor: Predictor
+    selection: Selection | None
+
+    @classmethod
+    def build(cls, predictor: Predictor, config: ServingConfig) -> Served:
+        """Bind SAGEMAKER_INFERENCE_OUTPUT to this model's objective (warns once per load)."""
+        selection = (
+            Selection(config.inference_output, predictor.objective, predictor.num_class)
+            if config.inference_output
+            else None
+        )
+        return cls(predictor, selection)
+
+
+def invoke(served: Served, config: ServingConfig) -> Response:
+    """The one invocation pipeline: the current request through `served`'s model."""
+    limit = config.max_payload_bytes
+    length = request.content_length
+    if length is not None and length > limit:
+        raise PayloadTooLarge(_too_large(limit))
+    kind = attributes.parse(request.headers.get(attributes.HEADER))
+    accept = negotiate(request.headers.get("Accept"), config.default_accept)
+    body = request.get_data(cache=False)
+    if not body:
+        return Response(status=204)
+    decode, params = decoder_for(request.headers.get("Content-Type"))
+    matrix = decode(body, params)
+    if matrix.shape[0] == 0:
+        raise BadRequest("The request body holds no records.")
+    values = served.predictor.predict(matrix, kind)
+    if served.selection is not None and kind is OutputKind.PREDICTION:
+        output = served.selection.select(values)
+    else:
+        key = "score" if kind is OutputKind.PREDICTION else kind.value
+        output = Output(key=key, values=values)
+    return Response(ENCODERS[accept](output, config.batch), mimetype=accept)
+
+
+def create_base_app(config: ServingConfig) -> Flask:
+    """/ping, /execution-parameters and the error handler, shared by both serving modes."""
     if config.default_accept not in ENCODERS:
         raise ConfigError(
             f"Config 'SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT' has value '{config.default_accept}'. "
@@ -44,11 +88,6 @@ def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
     app = Flask("boostbox")
     limit = config.max_payload_bytes
     app.config["MAX_CONTENT_LENGTH"] = limit
-    selection = (
-        Selection(config.inference_output, predictor.objective, predictor.num_class)
-        if config.inference_output
-        else None
-    )
     parameters = json.dumps(
         {
             "MaxConcurrentTransforms": config.max_concurrent_transforms,
@@ -64,28 +103,6 @@ def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
     @app.get("/execution-parameters")
     def execution_parameters() -> Response:
         return Response(parameters, mimetype=JSON)
-
-    @app.post("/invocations")
-    def invocations() -> Response:
-        length = request.content_length
-        if length is not None and length > limit:
-            raise PayloadTooLarge(_too_large(limit))
-        kind = attributes.parse(request.headers.get(attributes.HEADER))
-        accept = negotiate(request.headers.get("Accept"), config.default_accept)
-        body = request.get_data(cache=False)
-        if not body:
-            return Response(status=204)
-        decode, params = decoder_for(request.headers.get("Content-Type"))
-        matrix = decode(body, params)
-        if matrix.shape[0] == 0:
-            raise BadRequest("The request body holds no records.")
-        values = predictor.predict(matrix, kind)
-        if selection is not None and kind is OutputKind.PREDICTION:
-            output = selection.select(values)
-        else:
-            key = "score" if kind is OutputKind.PREDICTION else kind.value
-            output = Output(key=key, values=values)
-        return Response(ENCODERS[accept](output, config.batch), mimetype=accept)
 
     def handle_error(error: Exception) -> Response:
         """The one error handler: typed errors, HTTP errors and bugs, all as JSON."""
@@ -106,4 +123,16 @@ def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
         return Response(json.dumps({"error": message}), status=status, mimetype=JSON)
 
     app.register_error_handler(Exception, handle_error)
+    return app
+
+
+def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
+    """An app serving `predictor`; the model is already loaded, so /ping is simply 200."""
+    app = create_base_app(config)
+    served = Served.build(predictor, config)
+
+    @app.post("/invocations")
+    def invocations() -> Response:
+        return invoke(served, config)
+
     return app

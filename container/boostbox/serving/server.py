@@ -8,6 +8,10 @@ model file exists, so a missing model ends the container at once with one clear 
 a model that exists but does not load makes the first worker log one clear line and exit
 with gunicorn's boot-error status, which stops the master (exit code 3).
 
+Multi-model mode (SAGEMAKER_MULTI_MODEL=true) needs no /opt/ml/model: the master creates the
+registry directory the workers share (serving.registry) before forking them and removes it
+when gunicorn stops; models arrive through POST /models.
+
 SIGTERM: gunicorn's graceful stop: listeners close, in-flight requests complete, workers
 get GRACEFUL_TIMEOUT seconds (less than the 30 s SageMaker waits before SIGKILL).
 """
@@ -26,7 +30,9 @@ from boostbox import artifact
 from boostbox.config import ConfigError, ServingConfig
 from boostbox.errors import ModelLoadError
 from boostbox.serving.app import create_app
+from boostbox.serving.multimodel import create_multi_model_app
 from boostbox.serving.predictor import Predictor
+from boostbox.serving.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +60,10 @@ def build_app(config: ServingConfig) -> Flask:
 class Server(BaseApplication):  # type: ignore[misc]
     """gunicorn configured from ServingConfig; `load` runs in every worker (no preload)."""
 
-    def __init__(self, config: ServingConfig):
+    def __init__(self, config: ServingConfig, registry: ModelRegistry | None = None):
         self.config = config
+        self.registry = registry
+        """The multi-model registry (created in the master), None when serving one model."""
         super().__init__()
 
     def load_config(self) -> None:
@@ -80,6 +88,8 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         try:
+            if self.registry is not None:
+                return create_multi_model_app(self.registry, self.config)
             return build_app(self.config)
         except (ModelLoadError, ConfigError) as e:
             logger.error("boostbox serve: cannot load the model: %s", e)
@@ -99,6 +109,8 @@ def main() -> int:
         logger.error("boostbox serve: %s", e)
         return 2
     logging.getLogger().setLevel(config.log_level)
+    if config.multi_model:
+        return serve_multi_model(config)
     try:
         model_file = artifact.find_model_file(config.paths.model_dir)
     except ModelLoadError as e:
@@ -114,4 +126,21 @@ def main() -> int:
         config.max_payload_bytes,
     )
     Server(config).run()
+    return 0
+
+
+def serve_multi_model(config: ServingConfig) -> int:
+    """Run gunicorn over a fresh registry; remove it when the master stops (not in workers)."""
+    registry = ModelRegistry.create()
+    logger.info(
+        "Serving a multi-model endpoint on port %d: %d workers, up to %d models each, registry %s.",
+        config.port,
+        config.workers,
+        config.max_models_per_worker,
+        registry.root,
+    )
+    try:
+        Server(config, registry).run()
+    finally:
+        registry.destroy()
     return 0
