@@ -1,0 +1,183 @@
+"""`python -m bench [--smoke]`: run the benchmarks, print the table, write bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from typing import Any
+
+import xgboost as xgb
+
+from bench import data, inprocess, report, servers, serving, stacks, training
+from bench.loadgen import LoadGenerator, wrk_path
+from bench.settings import Settings
+
+logger = logging.getLogger("bench")
+
+FAILURES = (RuntimeError, TimeoutError, OSError, subprocess.SubprocessError, ValueError, KeyError)
+"""What one stack or section may raise without stopping the others (recorded, exit 1)."""
+
+
+def environment(settings: Settings, loadgen: LoadGenerator) -> dict[str, Any]:
+    return {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "host_cpus": os.cpu_count(),
+        "loadavg_before": os.getloadavg(),
+        "python": platform.python_version(),
+        "xgboost": xgb.__version__,
+        "load_generator": loadgen.tool,
+        "pinning": {"server": settings.server_cpus, "client": settings.client_cpus},
+    }
+
+
+def measure_inprocess(settings: Settings, booster: xgb.Booster, p: data.Payloads) -> dict[str, Any]:
+    """Compute limits on the server's CPU: 1-row predict, decode + predict of batch payloads."""
+    out: dict[str, Any] = {}
+    with inprocess.pinned(settings.server_cpus):
+        one = inprocess.one_row_predict(booster, p.one_row, min(5.0, settings.duration_s))
+        out["inprocess_one_row"] = asdict(one) | {"per_second": one.per_second}
+        out["batch_inprocess"] = {
+            name: asdict(r) | {"total_ms": r.total_ms}
+            for name, path in (("rows", p.batch_csv), ("large", p.large_csv))
+            for r in [inprocess.decode_predict(booster, path.read_bytes(), settings.batch_repeats)]
+        }
+    logger.info("in-process 1-row inplace_predict: p50 %.3f ms", one.p50_ms)
+    return out
+
+
+def measure_stacks(
+    settings: Settings, p: data.Payloads, loadgen: LoadGenerator, expected: float
+) -> tuple[dict[str, Any], list[str]]:
+    """One stack at a time; boostbox also gets its batch, RSS and cold-start measurements."""
+    out: dict[str, Any] = {"stacks": {}}
+    failed: list[str] = []
+    known = stacks.stacks(p)
+    for key in settings.stacks:
+        stack = known[key]
+        logger.info("--- %s", stack.label)
+        try:
+            with stacks.STARTERS[key](settings) as running:
+                result = serving.load_stack(stack, running, loadgen, settings, expected)
+                if key == "boostbox":
+                    out["cold_start_s"] = [running.startup_s]
+                    out["worker_rss_mb"] = result.get("worker_rss_mb")
+                    batches = {"rows": p.batch_csv, "large": p.large_csv}
+                    out["batch_server"] = serving.batch_times(
+                        running, batches, settings.batch_repeats, warmups=2 * settings.workers
+                    )
+                if key == "floor":
+                    out["floor_start_s"] = running.startup_s
+            out["stacks"][key] = result
+        except FAILURES as e:
+            logger.error("%s failed: %s", key, e)
+            out["stacks"][key] = {"label": stack.label, "error": str(e)[-2000:]}
+            failed.append(key)
+    if "boostbox" in out["stacks"] and "error" not in out["stacks"]["boostbox"]:
+        more = serving.cold_starts(stacks.boostbox, settings, settings.cold_start_repeats - 1)
+        out["cold_start_s"] = out.get("cold_start_s", []) + more
+    return out, failed
+
+
+def run(settings: Settings) -> tuple[dict[str, Any], list[str]]:
+    if not servers.image_exists(settings.image):
+        raise SystemExit(f"image {settings.image} not found: run `make build`")
+    wrk = None if settings.load_generator == "python" else wrk_path(install=settings.install_wrk)
+    if wrk is None and settings.load_generator == "wrk":
+        raise SystemExit("wrk not found (apt-get install -y wrk)")
+    if wrk is None and not settings.smoke and settings.load_generator == "auto":
+        logger.warning("wrk not found: the Python load generator caps throughput far lower")
+    loadgen = LoadGenerator(wrk, settings.work_dir / "wrk", settings.client_cpus)
+    raw: dict[str, Any] = {"environment": environment(settings, loadgen)}
+    booster = data.ensure_model(settings.model_dir, settings.work_dir / "mlserver-model")
+    payloads = data.ensure_payloads(
+        settings.payload_dir, batch_rows=settings.batch_rows, large_bytes=settings.batch_large_bytes
+    )
+    expected = float(booster.inplace_predict(payloads.one_row)[0])
+    raw |= measure_inprocess(settings, booster, payloads)
+    raw["image_size_mb"] = servers.image_size_mb(settings.image)
+    measured, failed = measure_stacks(settings, payloads, loadgen, expected)
+    raw |= measured
+    if settings.train_rows > 0 and settings.train_formats:
+        files = data.ensure_training_files(
+            settings.train_dir, settings.train_rows, settings.train_formats
+        )
+        try:
+            raw["training"] = training.run(settings, files)
+        except FAILURES as e:
+            logger.error("training failed: %s", e)
+            raw["training"] = {"error": str(e)[-2000:]}
+            failed.append("training")
+        if any("boostbox_error" in v for v in raw["training"].values() if isinstance(v, dict)):
+            failed.append("training")
+    raw["environment"]["loadavg_after"] = os.getloadavg()
+    return raw, failed
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="seconds-long run, cheap stacks only")
+    parser.add_argument("--duration", type=float, help="seconds per load point")
+    parser.add_argument("--stacks", help="comma list of stacks (boostbox,floor,byoc,mlserver,...)")
+    parser.add_argument("--no-train", action="store_true", help="skip the training comparison")
+    parser.add_argument("--no-pin", action="store_true", help="no taskset/--cpuset-cpus pinning")
+    parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--output", help="results JSON path (default bench/results.json)")
+    return parser.parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings.smoke_run() if args.smoke else Settings.full()
+    if args.duration:
+        settings = replace(settings, duration_s=args.duration)
+    if args.stacks:
+        settings = replace(settings, stacks=tuple(s.strip() for s in args.stacks.split(",")))
+    settings = replace(settings, load_generator=args.load_generator)
+    if args.no_train:
+        settings = replace(settings, train_rows=0)
+    if args.no_pin:
+        settings = replace(settings, server_cpus="", client_cpus="")
+    if args.output:
+        settings = replace(settings, results_path=type(settings.results_path)(args.output))
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    settings = settings_from(parse_args(argv))
+    unknown = set(settings.stacks) - set(stacks.STARTERS)
+    if unknown:
+        raise SystemExit(f"unknown stacks: {', '.join(sorted(unknown))}")
+    started = time.monotonic()
+    raw, failed = run(settings)
+    rows = report.all_rows(raw, settings.concurrencies)
+    result = {
+        "settings": {
+            k: str(v) if not isinstance(v, int | float | bool) else v
+            for k, v in asdict(settings).items()
+        },
+        "elapsed_s": time.monotonic() - started,
+        "failed": failed,
+        "rows": [r.to_json() for r in rows],
+        "raw": raw,
+    }
+    settings.results_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.results_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(report.table(rows) + "\n")
+    logger.info("wrote %s in %.0f s", settings.results_path, result["elapsed_s"])
+    if failed:
+        logger.error("failed: %s", ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

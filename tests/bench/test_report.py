@@ -1,0 +1,42 @@
+"""The results table from canned measurements: ratios, targets and missing baselines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import report
+
+
+def _point(rps: float, p99: float = 5.0) -> dict[str, Any]:
+    return {"rps": rps, "p50_ms": 1.0, "p99_ms": p99}
+
+
+def test_ratios_and_targets() -> None:
+    raw: dict[str, Any] = {
+        "stacks": {
+            "boostbox": {"points": {"8": _point(3000, p99=12.0)}},
+            "floor": {"points": {"8": _point(3500)}},
+            "mlserver": {"points": {"8": _point(1000)}},
+            "byoc": {"error": "build failed"},
+        },
+        "inprocess_one_row": {"per_second": 5000.0, "p50_ms": 0.2, "p99_ms": 0.3},
+        "batch_inprocess": {
+            "rows": {"rows": 1000, "bytes": 270_000, "decoder": "pandas", "total_ms": 4.0}
+        },
+        "batch_server": {"rows": {"server_ms": 6.0}},
+        "image_size_mb": 538.0,
+        "cold_start_s": [1.5, 2.5, 1.8],
+        "worker_rss_mb": [120.0, 130.0],
+    }
+    rows = {(r.section, r.metric): r for r in report.all_rows(raw, (8,))}
+    ml = rows[("serve 1-row c=8", "throughput x mlserver")]
+    assert ml.ratio == 3.0 and ml.met is True
+    floor = rows[("serve 1-row c=8", "throughput x floor")]
+    assert floor.ratio is not None and abs(floor.ratio - 3000 / 3500) < 1e-9 and floor.met
+    assert ("serve 1-row c=8", "throughput x byoc") not in rows  # failed peer: no ratio row
+    assert rows[("serve 1-row c=8", "boostbox p99")].met is False
+    assert rows[("batch rows", "server time, 1000 rows, 0.27 MB")].met is False  # 1.5x > 1.3x
+    cold = rows[("image", "cold start (docker run serve -> 200 /ping), median")]
+    assert cold.value == 1.8 and cold.met is True
+    text = report.table(list(rows.values()))
+    assert "**NO**" in text and "3.00x" in text
