@@ -28,11 +28,11 @@ class Settings:
     """Unmeasured load before each stack's first point (imports, page cache, JIT-free warm)."""
     concurrencies: tuple[int, ...] = (1, 8, 32)
     workers: int = 2
-    """gunicorn sync workers (or equivalent) for every HTTP stack."""
-    floor_worker_class: str = "sync"
-    """gunicorn worker class of the HTTP floor: keep it equal to boostbox's (sync today)."""
-    floor_threads: int = 1
-    """Threads per floor worker (gthread only)."""
+    """gunicorn workers (or equivalent) for every HTTP stack."""
+    floor_worker_class: str = "gthread"
+    """gunicorn worker class of the HTTP floor: keep it equal to boostbox's (gthread today)."""
+    floor_threads: int = 4
+    """Threads per floor worker: boostbox's default BOOSTBOX_WORKER_THREADS."""
     server_cpus: str = "1"
     """cpuset for the server under test (docker --cpuset-cpus / taskset -c); '' = no pinning."""
     client_cpus: str = "0"

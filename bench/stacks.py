@@ -96,7 +96,7 @@ def boostbox(settings: Settings) -> contextlib.AbstractContextManager[servers.Ru
 
 
 def _gunicorn_args(settings: Settings) -> list[str]:
-    args = ["-w", str(settings.workers), "-k", settings.floor_worker_class]
+    args = ["-w", str(settings.workers), "-k", settings.floor_worker_class, "--keep-alive", "5"]
     return args + (["--threads", str(settings.floor_threads)] if settings.floor_threads > 1 else [])
 
 

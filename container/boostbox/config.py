@@ -204,6 +204,8 @@ class ServingConfig:
     """SAGEMAKER_BIND_TO_PORT (the image declares accept-bind-to-port)."""
     workers: int = 1
     """SAGEMAKER_MODEL_SERVER_WORKERS or MODEL_SERVER_WORKERS; default: one per CPU."""
+    worker_threads: int = 4
+    """BOOSTBOX_WORKER_THREADS: request threads per worker (gunicorn gthread, keep-alive)."""
     timeout: int = 60
     """SAGEMAKER_MODEL_SERVER_TIMEOUT or MODEL_SERVER_TIMEOUT, seconds per request."""
     max_payload_bytes: int = 6 * MB
@@ -257,6 +259,7 @@ class ServingConfig:
                 environ, "SAGEMAKER_INFERENCE_OUTPUT", parse_inference_output, ()
             ),
             multi_model=_get(environ, "SAGEMAKER_MULTI_MODEL", parse_bool, False),
+            worker_threads=_get(environ, "BOOSTBOX_WORKER_THREADS", positive_int, 4),
             max_models_per_worker=_get(environ, "BOOSTBOX_MME_MAX_MODELS", positive_int, 16),
             allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),

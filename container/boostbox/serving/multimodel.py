@@ -18,6 +18,7 @@ import base64
 import binascii
 import logging
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,41 +129,47 @@ class ModelCache:
         self.config = config
         self.capacity = config.max_models_per_worker
         self._models: OrderedDict[str, Cached] = OrderedDict()
+        self._lock = threading.RLock()
+        """gthread workers answer several requests at once; the cache is per process."""
 
     def __len__(self) -> int:
         return len(self._models)
 
     def put(self, entry: Entry, served: Served) -> None:
-        self._models[entry.name] = Cached(entry.url, entry.stamp, served)
-        self._models.move_to_end(entry.name)
-        while len(self._models) > self.capacity:
-            evicted, _ = self._models.popitem(last=False)
-            logger.info("Model %s evicted from this worker (pid %d).", evicted, os.getpid())
+        with self._lock:
+            self._models[entry.name] = Cached(entry.url, entry.stamp, served)
+            self._models.move_to_end(entry.name)
+            while len(self._models) > self.capacity:
+                evicted, _ = self._models.popitem(last=False)
+                logger.info("Model %s evicted from this worker (pid %d).", evicted, os.getpid())
 
     def drop(self, name: str) -> None:
-        if self._models.pop(name, None) is not None:
-            logger.info("Model %s released in this worker (pid %d).", name, os.getpid())
+        with self._lock:
+            if self._models.pop(name, None) is not None:
+                logger.info("Model %s released in this worker (pid %d).", name, os.getpid())
 
     def prune(self) -> None:
         """Forget models unloaded (or loaded anew) through any worker since we last looked."""
-        for name, cached in list(self._models.items()):
-            if self.registry.stamp(name) != cached.stamp:
-                self.drop(name)
+        with self._lock:
+            for name, cached in list(self._models.items()):
+                if self.registry.stamp(name) != cached.stamp:
+                    self.drop(name)
 
     def served(self, name: str) -> Served:
         """The model `name` for an invocation: cached, or loaded now; NotFound if unloaded."""
-        stamp = self.registry.stamp(name)
-        cached = self._models.get(name)
-        if stamp is None:
-            self.drop(name)
-            raise not_found(name)
-        if cached is not None and cached.stamp == stamp:
-            self._models.move_to_end(name)
-            return cached.served
-        entry = self.registry.get(name)
-        served = load_served(entry.url, self.config)
-        self.put(entry, served)
-        return served
+        with self._lock:
+            stamp = self.registry.stamp(name)
+            cached = self._models.get(name)
+            if stamp is None:
+                self.drop(name)
+                raise not_found(name)
+            if cached is not None and cached.stamp == stamp:
+                self._models.move_to_end(name)
+                return cached.served
+            entry = self.registry.get(name)
+            served = load_served(entry.url, self.config)
+            self.put(entry, served)
+            return served
 
 
 def _load_request() -> tuple[str, str]:

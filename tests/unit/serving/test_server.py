@@ -18,10 +18,12 @@ def config_for(root: Path, **fields: object) -> ServingConfig:
 
 
 def test_gunicorn_settings_follow_the_config(tmp_path: Path) -> None:
-    app = server.Server(config_for(tmp_path, port=9000, workers=3, timeout=90))
+    app = server.Server(config_for(tmp_path, port=9000, workers=3, timeout=90, worker_threads=6))
     cfg = app.cfg
     assert cfg.bind == ["0.0.0.0:9000"]
     assert cfg.workers == 3
+    assert (cfg.worker_class_str, cfg.threads) == ("gthread", 6)
+    assert cfg.keepalive > 0  # a new connection per request halved 1-row throughput
     assert cfg.timeout == 90
     assert cfg.graceful_timeout < 30  # SageMaker sends SIGKILL 30 s after SIGTERM
     assert cfg.preload_app is False  # OpenMP + fork: see server.py
