@@ -210,10 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(container_root, ignore_errors=True)
         logger.info("removed %d container(s) and %s", len(removed), container_root)
 
+    aborting = threading.Event()
+
     def abort(code: int, reason: str) -> None:
         """Clean up and exit at once: the SDK swallows SystemExit and KeyboardInterrupt raised
         inside its telemetry-decorated calls (a `return` in a `finally`), and a thread of its
         may still wait on a container, so an exception cannot be relied on to stop it."""
+        aborting.set()
         logger.error("%s: removing containers and exiting %d", reason, code)
         sdk_support.kill_children()  # no docker-compose may create a container after the sweep
         clean_up()
@@ -235,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("SDK local mode with image %s -> %s", settings.image, settings.out_dir)
     try:
         summary = run(settings, container_root)  # an SDK error propagates: traceback, exit 1
+    except BaseException:
+        if aborting.is_set():  # the SDK failed because the watchdog is killing its containers:
+            threading.Event().wait()  # let the watchdog finish and exit with its own code
+        raise
     finally:
         clean_up()  # the watchdog stays armed: it ends a process an SDK thread keeps alive
     summary["refused_connections"] = guard.refused
