@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from boostbox.dataset import Dataset
 from boostbox.errors import DataError, ParseError
+from boostbox.libsvmfast import parse_libsvm_fast
 from boostbox.textformats import parse_csv, parse_libsvm
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -33,15 +34,22 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
-def read_text(path: Path) -> str:
+def _decode(path: Path, data: bytes) -> str:
     """UTF-8 text (a BOM is dropped); binary data gets a hint about the ContentType."""
-    data = read_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DataError(
             f"{path}: is not UTF-8 text (byte {e.start}); is the channel's ContentType right?"
         ) from e
+
+
+def read_utf8(path: Path) -> bytes:
+    """A text file's bytes, checked to be UTF-8 without keeping a decoded copy."""
+    data = read_bytes(path)
+    if not data.isascii():
+        _decode(path, data)  # raises on invalid UTF-8; ASCII needs no check
+    return data
 
 
 def _data_line(text: str, row: int, is_data: Callable[[str], bool]) -> int:
@@ -56,12 +64,20 @@ def _data_line(text: str, row: int, is_data: Callable[[str], bool]) -> int:
 
 
 def _check_column(
-    values: np.ndarray, what: str, path: Path, text: str | None, is_data: Callable[[str], bool]
+    values: np.ndarray,
+    what: str,
+    path: Path,
+    text: str | bytes | None,
+    is_data: Callable[[str], bool],
 ) -> None:
     bad = np.flatnonzero(~np.isfinite(values) | ((values < 0) if what == "weight" else False))
     if bad.size:
         row = int(bad[0])
-        where = f"line {_data_line(text, row, is_data)}" if text is not None else f"row {row + 1}"
+        if text is None:
+            where = f"row {row + 1}"
+        else:
+            lines = _decode(path, text) if isinstance(text, bytes) else text
+            where = f"line {_data_line(lines, row, is_data)}"
         problem = "is empty or NaN" if np.isnan(values[row]) else f"is {values[row]}"
         if what == "weight":
             problem += " (weights must be finite and >= 0)"
@@ -78,7 +94,7 @@ def _is_libsvm_data(line: str) -> bool:
 
 def read_csv(path: Path, weighted: bool) -> Dataset:
     """Label in column 0, then the weight when `weighted` (csv_weights=1), then features."""
-    text = read_text(path)
+    text = read_utf8(path)  # bytes: pandas parses them directly, no str copy
     try:
         table = parse_csv(text, source=str(path))
     except ParseError as e:
@@ -101,11 +117,17 @@ def read_csv(path: Path, weighted: bool) -> Dataset:
 
 def read_libsvm(path: Path) -> Dataset:
     """XGBoost's libsvm rule: the first token is label[:weight]; index i is column i."""
-    text = read_text(path)
-    try:
-        features, labels, weights = parse_libsvm(text, source=str(path), labelled=True)
-    except ParseError as e:
-        raise DataError(str(e)) from e
+    data = read_utf8(path)
+    parsed = parse_libsvm_fast(data)
+    text: str | bytes = data
+    if parsed is None:
+        text = _decode(path, data)
+        del data  # the Python parser needs only the str: do not hold both
+        try:
+            parsed = parse_libsvm(text, source=str(path), labelled=True)
+        except ParseError as e:
+            raise DataError(str(e)) from e
+    features, labels, weights = parsed
     _check_column(labels, "label", path, text, _is_libsvm_data)
     if weights is not None:
         _check_column(weights, "weight", path, text, _is_libsvm_data)

@@ -193,3 +193,24 @@ def test_json_nan_is_null() -> None:
         "a": None,
         "b": [None, None, 1.5],
     }
+
+
+@pytest.mark.parametrize(
+    ("content_type", "prefix"),
+    [("text/csv", b""), ("text/csv; charset=latin-1", b""), ("text/csv", b"\xef\xbb\xbf")],
+)
+def test_large_csv_bodies_decode_like_small_ones(content_type: str, prefix: bytes) -> None:
+    """Large ASCII UTF-8 bodies go to the parser as bytes; others are decoded first."""
+    decode, params = decoder_for(content_type)
+    row = b"1.5,-2,0,3.25\n0.5,,7,-1\n"
+    out = decode(prefix + row * 500, params)
+    assert out.shape == (1000, 4)
+    np.testing.assert_array_equal(out[-2:], ROWS)
+
+
+def test_large_csv_body_errors_name_the_line() -> None:
+    decode, params = decoder_for("text/csv")
+    with pytest.raises(BadRequest, match="line 1001, column 2: 'x'"):
+        decode(b"1,2\n" * 1000 + b"3,x\n", params)
+    with pytest.raises(BadRequest, match="not valid utf-8 text at byte 4000"):
+        decode(b"1,2\n" * 1000 + b"\xff,3\n", params)

@@ -136,3 +136,64 @@ def test_libsvm_errors_name_line_and_column(text: str, expected: str, column: in
     with pytest.raises(ParseError, match=expected) as info:
         parse_libsvm(text)
     assert info.value.column == column
+
+
+@pytest.mark.parametrize("kind", ["str", "bytes"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1,2,3\n4,,6\n",
+        "1;2\r\n\r\n3;4\r\n",
+        "1\t2\n \t \n3\t4\n",
+        "1 2\n3 4\n",
+        "1,2,3\n4,5\n6,7,8\n",
+        "1,2\n3,4,5\n",
+        "  \n\n1,2\n",
+        "1,2\n3,nan\n-NaN,\n",
+    ],
+)
+@pytest.mark.parametrize("lines", [1, SMALL_TEXT])
+def test_csv_fast_path_agrees_with_the_python_path(kind: str, body: str, lines: int) -> None:
+    """Large (pandas) and small (Python) inputs, text or bytes: the same matrix or error."""
+    text = body * lines
+    data: str | bytes = text.encode() if kind == "bytes" else text
+    reference = textformats_python(text)
+    if isinstance(reference, ParseError):
+        with pytest.raises(ParseError) as info:
+            parse_csv(data, source="f")
+        assert str(info.value) == str(reference)
+    else:
+        np.testing.assert_array_equal(parse_csv(data, source="f"), reference)
+
+
+def textformats_python(text: str) -> np.ndarray | ParseError:
+    """The Python path's answer (the reference semantics) or its error."""
+    from boostbox.textformats import _parse_csv_python
+
+    try:
+        return _parse_csv_python(text, "f", 1, sniff_delimiter(text))
+    except ParseError as e:
+        return e
+
+
+def test_short_row_after_many_names_its_line_with_bytes() -> None:
+    data = big("1,2,3", SMALL_TEXT).encode() + b"4,5\n" + big("1,2,3", 10).encode()
+    with pytest.raises(ParseError, match=f"line {SMALL_TEXT + 1} has 2 columns") as info:
+        parse_csv(data, source="f.csv")
+    assert info.value.line == SMALL_TEXT + 1
+
+
+def test_delimiter_is_sniffed_past_a_long_blank_head() -> None:
+    assert sniff_delimiter("\n" * 70_000 + "1;2\n") == ";"
+    assert sniff_delimiter(b"1|2\n" + b"3,4\n" * 20_000) == "|"
+
+
+def test_invalid_utf8_bytes_are_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="not UTF-8"):
+        parse_csv(b"1,2\n\xff,3\n")
+
+
+@pytest.mark.parametrize("lines", [1, SMALL_TEXT])
+def test_utf8_bom_is_dropped_from_bytes(lines: int) -> None:
+    out = parse_csv(b"\xef\xbb\xbf" + big("1,2", lines).encode())
+    assert out.shape == (lines, 2)
