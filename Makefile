@@ -81,7 +81,7 @@ demo: venv build  ## the seed workflow end to end on embedded data (CLASSIFICATI
 local-mode: sdk-venv build  ## the image through SageMaker SDK local mode: fit, deploy, predict, transform (no AWS)
 	$(SDK_VENV)/bin/python local_test/local_mode.py
 
-bench: venv build  ## benchmarks against peers and limits (about 15 minutes); writes bench/results.json
+bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 the first time); writes bench/results.json
 	$(PY) -m bench
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
