@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.errors import HaltServer
 
 from boostbox import artifact
 from boostbox.config import ConfigError, ServingConfig
@@ -132,7 +133,20 @@ def main() -> int:
         config.timeout,
         config.max_payload_bytes,
     )
-    Server(config).run()
+    return run_gunicorn(Server(config))
+
+
+def run_gunicorn(server: Server) -> int:
+    """Run the arbiter; its halt (e.g. every worker failed to boot) becomes the exit status.
+
+    gunicorn can raise HaltServer a second time while stopping (two workers failing to boot
+    at once are reaped inside its own halt), which would end in a traceback and exit 1.
+    """
+    try:
+        server.run()
+    except HaltServer as e:
+        logger.error("boostbox serve: stopped: %s", e.reason)
+        return int(e.exit_status)
     return 0
 
 
@@ -147,7 +161,6 @@ def serve_multi_model(config: ServingConfig) -> int:
         registry.root,
     )
     try:
-        Server(config, registry).run()
+        return run_gunicorn(Server(config, registry))
     finally:
         registry.destroy()
-    return 0

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from gunicorn.errors import HaltServer
 
 from boostbox.config import ServingConfig
 from boostbox.paths import MODEL_FILE, OptMl
@@ -72,3 +73,17 @@ def test_main_reports_bad_config(
     finally:
         logging.getLogger().setLevel(level)
     assert "SAGEMAKER_INFERENCE_OUTPUT" in caplog.text
+
+
+def test_a_halt_raised_while_stopping_is_the_exit_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two workers failing to boot at once make gunicorn raise HaltServer from its own halt."""
+
+    def halt_twice(self: server.Server) -> None:
+        raise HaltServer("Worker failed to boot.", 3)
+
+    monkeypatch.setattr(server.Server, "run", halt_twice)
+    with caplog.at_level(logging.ERROR):
+        assert server.run_gunicorn(server.Server(config_for(tmp_path))) == 3
+    assert "Worker failed to boot." in caplog.text
