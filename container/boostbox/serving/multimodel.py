@@ -31,7 +31,7 @@ from boostbox import artifact
 from boostbox.config import MB, ServingConfig
 from boostbox.errors import BadRequest, Conflict, InsufficientResources, ModelLoadError, NotFound
 from boostbox.serving.app import Served, create_base_app, invoke
-from boostbox.serving.predictor import Predictor
+from boostbox.serving.predictor import load_predictor
 from boostbox.serving.registry import Entry, ModelRegistry, Stamp, not_found
 
 logger = logging.getLogger(__name__)
@@ -100,16 +100,7 @@ def required_memory(model_bytes: int, workers: int) -> int:
 
 def load_served(url: str, config: ServingConfig) -> Served:
     """Load the model in `url` (a directory holding `xgboost-model`) into this worker."""
-    model = artifact.load(Path(url), allow_pickle=config.allow_pickle)
-    predictor = Predictor(model, config.predict_threads)
-    logger.info(
-        "Model %s loaded: objective %s, %d features (pid %d).",
-        url,
-        predictor.objective,
-        predictor.num_feature,
-        os.getpid(),
-    )
-    return Served.build(predictor, config)
+    return Served.build(load_predictor(Path(url), config), config)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 import xgboost as xgb
 
+from boostbox import artifact
 from boostbox.artifact import LoadedModel
+from boostbox.config import ServingConfig
 from boostbox.errors import BadRequest
 from boostbox.serving.fastpath import TreeEvaluator
 from boostbox.serving.treearrays import Unsupported
@@ -68,13 +72,12 @@ class Predictor:
         width = matrix.shape[1]
         if width == self.num_feature:
             return matrix
-        sparse = not isinstance(matrix, np.ndarray)
         if not isinstance(matrix, np.ndarray) and width < self.num_feature:
             return sp.csr_matrix(
                 (matrix.data, matrix.indices, matrix.indptr),
                 shape=(matrix.shape[0], self.num_feature),
             )
-        what = "highest feature index + 1" if sparse else "columns"
+        what = "columns" if isinstance(matrix, np.ndarray) else "highest feature index + 1"
         raise BadRequest(
             f"The model expects {self.num_feature} features per row; the request has "
             f"{width} {what}. Send exactly {self.num_feature} feature values per row, "
@@ -118,6 +121,23 @@ class Predictor:
             )
         )
         return result.astype(np.int64) if kind is OutputKind.LEAF else result
+
+
+def load_predictor(model_dir: Path, config: ServingConfig) -> Predictor:
+    """Load the model in `model_dir` into this worker (both serving modes) and log what it is."""
+    predictor = Predictor(
+        artifact.load(model_dir, allow_pickle=config.allow_pickle), config.predict_threads
+    )
+    logger.info(
+        "Model %s loaded: objective %s, %d features, %d rounds, fast path %s (pid %d).",
+        model_dir,
+        predictor.objective,
+        predictor.num_feature,
+        predictor.rounds,
+        "on" if predictor.evaluator is not None else "off",
+        os.getpid(),
+    )
+    return predictor
 
 
 def _dense(matrix: Matrix) -> np.ndarray:

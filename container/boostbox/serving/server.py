@@ -32,7 +32,7 @@ from boostbox.config import ConfigError, ServingConfig
 from boostbox.errors import ModelLoadError
 from boostbox.serving.app import create_app
 from boostbox.serving.multimodel import create_multi_model_app
-from boostbox.serving.predictor import Predictor
+from boostbox.serving.predictor import load_predictor
 from boostbox.serving.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
@@ -48,17 +48,7 @@ WORKER_BOOT_ERROR = 3
 
 def build_app(config: ServingConfig) -> Flask:
     """Load the model and wrap it in the app (runs in each worker)."""
-    model = artifact.load(config.paths.model_dir, allow_pickle=config.allow_pickle)
-    predictor = Predictor(model, config.predict_threads)
-    logger.info(
-        "Model loaded: objective %s, %d features, %d rounds, fast path %s (pid %d).",
-        predictor.objective,
-        predictor.num_feature,
-        predictor.rounds,
-        "on" if predictor.evaluator is not None else "off",
-        os.getpid(),
-    )
-    return create_app(predictor, config)
+    return create_app(load_predictor(config.paths.model_dir, config), config)
 
 
 class Server(BaseApplication):  # type: ignore[misc]

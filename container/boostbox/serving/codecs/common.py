@@ -10,17 +10,24 @@ import numpy as np
 from boostbox.errors import BadRequest, ParseError, UnsupportedMediaType
 from boostbox.serving.outputs import Output, short_floats
 
+UTF8_NAMES = ("utf-8", "utf8")
+
+
+def charset(params: Mapping[str, str]) -> str:
+    """The Content-Type's charset, lower-cased; UTF-8 when absent or empty."""
+    return params.get("charset", "utf-8").strip().lower() or "utf-8"
+
 
 def text(body: bytes, params: Mapping[str, str], media: str) -> str:
     """The body decoded with the Content-Type's charset (UTF-8 by default; a BOM is dropped)."""
-    charset = params.get("charset", "utf-8").strip().lower() or "utf-8"
+    charset_ = charset(params)
     try:
-        decoded = body.decode("utf-8-sig" if charset in ("utf-8", "utf8") else charset)
+        decoded = body.decode("utf-8-sig" if charset_ in UTF8_NAMES else charset_)
     except LookupError as e:
-        raise UnsupportedMediaType(f"{media}: unknown charset '{charset}'.") from e
+        raise UnsupportedMediaType(f"{media}: unknown charset '{charset_}'.") from e
     except UnicodeDecodeError as e:
         raise BadRequest(
-            f"{media} body is not valid {charset} text at byte {e.start}: {e.reason}."
+            f"{media} body is not valid {charset_} text at byte {e.start}: {e.reason}."
         ) from e
     return decoded
 

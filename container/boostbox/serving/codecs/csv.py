@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from boostbox.errors import ParseError
-from boostbox.serving.codecs.common import bad_request, rows_text, text
+from boostbox.serving.codecs.common import UTF8_NAMES, bad_request, charset, rows_text, text
 from boostbox.serving.outputs import Output
 from boostbox.textformats import parse_csv
 
@@ -25,8 +25,7 @@ ONE_ROW_SHORTCUT = 2048
 
 def _plain_utf8(body: bytes, params: Mapping[str, str]) -> bool:
     """Whether the body can go to the parser as bytes: UTF-8 charset and all ASCII."""
-    charset = params.get("charset", "utf-8").strip().lower() or "utf-8"
-    return charset in ("utf-8", "utf8") and body.isascii()
+    return charset(params) in UTF8_NAMES and body.isascii()
 
 
 def decode(body: bytes, params: Mapping[str, str]) -> np.ndarray:
