@@ -7,7 +7,6 @@ files are skipped with a log line (the official image rejects them).
 
 from __future__ import annotations
 
-import email.message
 import logging
 import os
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from boostbox.config import ChannelConfig
 from boostbox.dataset import Dataset, Matrix
 from boostbox.errors import DataError
 from boostbox.filereaders import read_csv, read_libsvm, read_parquet
+from boostbox.mediatypes import parse_media_type
 
 __all__ = ["Dataset", "align", "list_files", "load_channel", "parse_content_type"]
 
@@ -43,11 +43,8 @@ MAX_DEPTH = 3
 
 def parse_content_type(raw: str, channel: str) -> tuple[str, dict[str, str]]:
     """Media type and parameters of a ContentType, e.g. 'text/csv; label_size=1'."""
-    message = email.message.Message()
-    message["content-type"] = raw
-    params = message.get_params() or [(raw.strip(), "")]
-    media = params[0][0].strip().lower()
-    rest = {str(k).lower(): str(v) for k, v in params[1:]}
+    media, pairs = parse_media_type(raw)
+    rest = dict(pairs)
     if media not in FORMATS:
         supported = ", ".join(sorted(k for k in FORMATS if "/" in k))
         raise DataError(

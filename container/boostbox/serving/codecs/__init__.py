@@ -1,6 +1,6 @@
 """Codec registry: Content-Type -> decoder (bytes -> matrix), Accept -> encoder (Output -> bytes).
 
-Media-type parameters (charset, label_size, ...) are parsed with `email.message.Message`.
+Media-type parameters (charset, label_size, ...) are parsed by `boostbox.mediatypes`.
 Accept lists are ordered by q-value (stable, so equal q keeps the client's order) and the
 first supported type wins; `*/*` (or a missing Accept) means the configured default,
 `text/*` means text/csv and `application/*` the default if it is an application type,
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from email.message import Message
 from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
 
 from boostbox.errors import NotAcceptable, UnsupportedMediaType
+from boostbox.mediatypes import parse_media_type
 from boostbox.serving.codecs import csv, json, jsonlines, libsvm, parquet, recordio
 from boostbox.serving.outputs import Output
 
@@ -46,18 +46,6 @@ ENCODERS: Mapping[str, Encoder] = MappingProxyType(
         "application/x-recordio-protobuf": recordio.encode,
     }
 )
-
-
-@functools.lru_cache(maxsize=256)
-def parse_media_type(value: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """'Text/CSV; charset=utf-8' -> ('text/csv', (('charset', 'utf-8'),)); cached per header."""
-    message = Message()
-    message["content-type"] = value
-    media = value.split(";", 1)[0].strip().lower()
-    params = tuple(
-        (str(k).lower(), str(v)) for k, v in (message.get_params() or [])[1:] if isinstance(v, str)
-    )
-    return media, params
 
 
 @functools.lru_cache(maxsize=256)
