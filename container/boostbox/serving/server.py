@@ -9,8 +9,8 @@ a model that exists but does not load makes the first worker log one clear line 
 with gunicorn's boot-error status, which stops the master (exit code 3).
 
 Multi-model mode (SAGEMAKER_MULTI_MODEL=true) needs no /opt/ml/model: the master creates the
-registry directory the workers share (serving.registry) before forking them and removes it
-when gunicorn stops; models arrive through POST /models.
+registry directory the workers share (serving.multimodel.registry) before forking them and
+removes it when gunicorn stops; models arrive through POST /models.
 
 SIGTERM: gunicorn's graceful stop: listeners close, in-flight requests complete, workers
 get GRACEFUL_TIMEOUT seconds (less than the 30 s SageMaker waits before SIGKILL).
@@ -31,9 +31,9 @@ from boostbox import artifact
 from boostbox.config import ConfigError, ServingConfig
 from boostbox.errors import ModelLoadError
 from boostbox.serving.app import create_app
-from boostbox.serving.multimodel import create_multi_model_app
+from boostbox.serving.multimodel.app import create_multi_model_app
+from boostbox.serving.multimodel.registry import ModelRegistry
 from boostbox.serving.predictor import load_predictor
-from boostbox.serving.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ from flask.testing import FlaskClient
 from boostbox.config import MB, ServingConfig
 from boostbox.paths import MODEL_FILE, OptMl
 from boostbox.serving import server
-from boostbox.serving.multimodel import (
+from boostbox.serving.multimodel.app import create_multi_model_app
+from boostbox.serving.multimodel.cache import (
     MemoryProbe,
     ModelCache,
     available_memory,
-    create_multi_model_app,
     required_memory,
 )
-from boostbox.serving.registry import ModelRegistry
+from boostbox.serving.multimodel.registry import ModelRegistry
 
 ROW = "0.5,-1,2,0.25"
 
