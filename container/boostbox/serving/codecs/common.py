@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -11,6 +11,13 @@ from boostbox.errors import BadRequest, ParseError, UnsupportedMediaType
 from boostbox.serving.outputs import Output, short_floats
 
 UTF8_NAMES = ("utf-8", "utf8")
+
+
+class Frame(NamedTuple):
+    """Decoded rows whose columns carry names (Parquet): matched to the model's by name."""
+
+    matrix: np.ndarray
+    names: tuple[str, ...]
 
 
 def charset(params: Mapping[str, str]) -> str:
