@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from boostbox.config import MB, ConfigError, ServingConfig, TrainingConfig, cpu_count
+from boostbox.config import MB, ServingConfig, TrainingConfig, cpu_count
+from boostbox.errors import ConfigError
 
 
 def test_serving_defaults_fit_the_machine() -> None:

@@ -13,8 +13,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from boostbox.artifact import MODEL_FILE
 from boostbox.config import MB, ServingConfig
-from boostbox.paths import MODEL_FILE, OptMl
+from boostbox.paths import OptMl
 from boostbox.serving import server
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.cache import (

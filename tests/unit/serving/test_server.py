@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from gunicorn.errors import HaltServer
 
+from boostbox.artifact import MODEL_FILE
 from boostbox.config import ServingConfig
-from boostbox.paths import MODEL_FILE, OptMl
+from boostbox.paths import OptMl
 from boostbox.serving import server
 from tests.unit.serving.conftest import save, train
 

@@ -1,4 +1,4 @@
-"""training.main end to end on a tmp /opt/ml: outputs on success, one failure line otherwise."""
+"""job.main end to end on a tmp /opt/ml: outputs on success, one failure line otherwise."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import xgboost as xgb
 
-from boostbox import training
 from boostbox.config import TrainingConfig
 from boostbox.errors import UserError
 from boostbox.paths import OptMl
+from boostbox.training import job
 from tests.unit.training.builders import (
     BAD_CASES,
     FAST_HPS,
@@ -100,7 +100,7 @@ def test_bad_inputs_fail_with_one_line(
 ) -> None:
     case.build(opt_ml)
     with pytest.raises(UserError) as info:
-        training.run(TrainingConfig.from_environ({"SAGEMAKER_BASE_DIR": str(opt_ml)}))
+        job.run(TrainingConfig.from_environ({"SAGEMAKER_BASE_DIR": str(opt_ml)}))
     for words in case.expected:
         assert words in str(info.value)
     outcome = run_main()
@@ -123,7 +123,7 @@ def test_internal_error_exit_1_traceback_on_stderr_only(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(training, "fit", broken)
+    monkeypatch.setattr(job, "fit", broken)
     outcome = run_main()
     assert outcome.code == 1
     assert outcome.failure == "Internal error (RuntimeError): boom second line\n"
@@ -131,7 +131,7 @@ def test_internal_error_exit_1_traceback_on_stderr_only(
 
 
 def test_long_messages_are_cut_under_1024_bytes(opt_ml: Path) -> None:
-    training.write_failure(OptMl(opt_ml), "é" * 2000)
+    job.write_failure(OptMl(opt_ml), "é" * 2000)
     text = (opt_ml / "output" / "failure").read_text()
     assert len(text.encode()) < 1024 and text.endswith("...\n")
 
