@@ -140,7 +140,10 @@ def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
 def load(model_dir: Path, *, allow_pickle: bool = False) -> LoadedModel:
     """Load the native model (or an opted-in pickle) and its metadata, checking versions."""
     path = find_model_file(model_dir)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelLoadError(f"{path} cannot be read: {e.strerror or e}") from e
     if data[:1] == b"\x80":  # pickle protocol 2+ opcode PROTO
         booster = _load_pickle(path, data, allow_pickle)
     else:
