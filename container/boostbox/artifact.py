@@ -128,7 +128,7 @@ def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
         )
     logger.warning("Loading pickled model %s because %s is set.", path, PICKLE_OPT_IN)
     try:
-        obj = pickle.loads(data)  # noqa: S301 - explicit user opt-in
+        obj = pickle.loads(data)  # unpickling runs code: the user opted in
     except Exception as e:
         raise ModelLoadError(f"{path} could not be unpickled: {e}") from e
     booster = obj.get_booster() if hasattr(obj, "get_booster") else obj

@@ -186,7 +186,7 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")
         return AlgorithmError.exit_code
-    except Exception as e:  # noqa: BLE001 - the last line of defence: one clean failure line
+    except Exception as e:  # the last line of defence: one clean failure line
         logger.exception("Training failed with an unexpected error")
         write_failure(paths, f"Internal error ({type(e).__name__}): {e}")
         return AlgorithmError.exit_code
