@@ -20,10 +20,15 @@ from typing import Any
 import xgboost as xgb
 
 from boostbox import __version__
-from boostbox.errors import ModelLoadError
-from boostbox.paths import METADATA_FILE, MODEL_FILE
+from boostbox.errors import AlgorithmError, ModelLoadError, xgboost_message
 
 logger = logging.getLogger(__name__)
+
+MODEL_FILE = "xgboost-model"
+"""The file name the official algorithm and boostbox both use for the native model."""
+
+METADATA_FILE = "boostbox-metadata.json"
+"""Small JSON beside the model: objective, features, classes, versions, timestamp."""
 
 OTHER_MODEL_NAMES = ("model.ubj", "model.json", "model.bst")
 """Accepted when `xgboost-model` is absent (names other XGBoost servers use)."""
@@ -81,10 +86,13 @@ class LoadedModel:
 
 def save(booster: xgb.Booster, model_dir: Path, metadata: ModelMetadata) -> Path:
     """Write `xgboost-model` (UBJSON, what save_model picks for a name without extension)."""
-    model_dir.mkdir(parents=True, exist_ok=True)
     path = model_dir / MODEL_FILE
-    path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
-    (model_dir / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
+        (model_dir / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    except OSError as e:  # disk full, read-only volume: the platform's side, not the inputs
+        raise AlgorithmError(f"Could not write the model to {model_dir}: {e}") from e
     return path
 
 
@@ -134,7 +142,7 @@ def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
         )
     logger.warning("Loading pickled model %s because %s is set.", path, PICKLE_OPT_IN)
     try:
-        obj = pickle.loads(data)  # noqa: S301 - explicit user opt-in
+        obj = pickle.loads(data)  # unpickling runs code: the user opted in
     except Exception as e:
         raise ModelLoadError(
             f"{path} could not be unpickled: {str(e).splitlines()[0] if str(e) else e!r}. "
@@ -194,7 +202,10 @@ def check_format(path: Path, *, allow_pickle: bool = False) -> None:
 
 def load_booster(path: Path, *, allow_pickle: bool = False) -> xgb.Booster:
     """One model file: native JSON/UBJSON, an opted-in pickle, or a clear legacy-format error."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelLoadError(f"{path} cannot be read: {e.strerror or e}") from e
     if data[:1] == b"\x80":  # pickle protocol 2+ opcode PROTO
         return _load_pickle(path, data, allow_pickle)
     legacy = legacy_binary(data)
@@ -205,7 +216,7 @@ def load_booster(path: Path, *, allow_pickle: bool = False) -> xgb.Booster:
         booster.load_model(bytearray(data))
     except xgb.core.XGBoostError as e:
         raise ModelLoadError(
-            f"{path} is not a model XGBoost {xgb.__version__} can load: {str(e).splitlines()[0]}"
+            f"{path} is not a model XGBoost {xgb.__version__} can load: {xgboost_message(e)}"
         ) from e
     return booster
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from boostbox import artifact
-from boostbox.artifact import ModelMetadata
+from boostbox.artifact import MODEL_FILE, ModelMetadata
 from boostbox.config import ServingConfig
 from boostbox.errors import ModelLoadError
-from boostbox.paths import MODEL_FILE
-from boostbox.serving.predictor import Matrix, OutputKind, Predictor, Scorer
+from boostbox.formats import Matrix
+from boostbox.serving.predictor import OutputKind, Predictor, Scorer
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from sagemaker_training import recordio
 
 from boostbox.errors import BadRequest, NotAcceptable, UnsupportedMediaType
-from boostbox.mediatypes import parse_media_type
+from boostbox.formats.mediatypes import parse_media_type
 from boostbox.serving.codecs import csv as csv_codec
 from boostbox.serving.codecs import decoder_for, negotiate
 from boostbox.serving.codecs import json as json_codec

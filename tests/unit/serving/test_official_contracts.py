@@ -20,9 +20,10 @@ import pytest
 import xgboost as xgb
 
 from boostbox import artifact
+from boostbox.artifact import MODEL_FILE
 from boostbox.config import ServingConfig
 from boostbox.errors import BadRequest, ModelLoadError
-from boostbox.paths import MODEL_FILE, OptMl
+from boostbox.paths import OptMl
 from boostbox.serving import server
 from boostbox.serving.app import create_app
 from boostbox.serving.ensemble import Ensemble, load_predictor, vote

@@ -1,6 +1,6 @@
 """Codec registry: Content-Type -> decoder (bytes -> matrix), Accept -> encoder (Output -> bytes).
 
-Media-type parameters (charset, label_size, ...) are parsed by `boostbox.mediatypes`. The
+Media-type parameters (charset, label_size, ...) are parsed by `boostbox.formats.mediatypes`. The
 official algorithm's bare names (`csv`, `libsvm`, `parquet`, `recordio-protobuf`, any case)
 are accepted as Content-Type, and `application/x-jsonlines` as Accept like
 `application/jsonlines`.
@@ -16,16 +16,15 @@ import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-import numpy as np
 import scipy.sparse as sp
 
 from boostbox.errors import NotAcceptable, UnsupportedMediaType
-from boostbox.mediatypes import parse_media_type
+from boostbox.formats import Matrix
+from boostbox.formats.mediatypes import parse_media_type
 from boostbox.serving.codecs import csv, json, jsonlines, libsvm, parquet, recordio
 from boostbox.serving.codecs.common import Frame
 from boostbox.serving.outputs import Output
 
-type Matrix = np.ndarray | sp.csr_matrix
 Decoder = Callable[[bytes, Mapping[str, str]], Matrix | Frame]
 Encoder = Callable[[Output, bool], bytes]
 
