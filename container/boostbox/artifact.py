@@ -84,9 +84,12 @@ class LoadedModel:
     metadata: ModelMetadata
 
 
-def save(booster: xgb.Booster, model_dir: Path, metadata: ModelMetadata) -> Path:
-    """Write `xgboost-model` (UBJSON, what save_model picks for a name without extension)."""
-    path = model_dir / MODEL_FILE
+def save(
+    booster: xgb.Booster, model_dir: Path, metadata: ModelMetadata, *, fold: int | None = None
+) -> Path:
+    """Write `xgboost-model` (UBJSON, what save_model picks for a name without extension),
+    or k-fold's `xgboost-model-<fold>`."""
+    path = model_dir / (MODEL_FILE if fold is None else f"{MODEL_FILE}-{fold}")
     try:
         model_dir.mkdir(parents=True, exist_ok=True)
         path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
