@@ -80,10 +80,18 @@ class Predictor:
                 logger.info("Small-batch fast path off (%s): every request uses xgboost.", e)
 
     def _check_width(self, matrix: Matrix) -> Matrix:
-        """Dense rows must match the model's feature count; sparse rows may be narrower."""
+        """Dense rows must match the model's feature count (one extra column empty in every
+        row, as a trailing comma makes, is dropped, as training drops it); sparse rows may
+        be narrower."""
         width = matrix.shape[1]
         if width == self.num_feature:
             return matrix
+        if (
+            isinstance(matrix, np.ndarray)
+            and width == self.num_feature + 1
+            and np.isnan(matrix[:, -1]).all()
+        ):
+            return matrix[:, :-1]  # a comma ending every row: an empty column, not a feature
         if not isinstance(matrix, np.ndarray) and width < self.num_feature:
             return sp.csr_matrix(
                 (matrix.data, matrix.indices, matrix.indptr),

@@ -348,3 +348,12 @@ def test_one_based_switch_shifts_every_request_index(tmp_path: Path) -> None:
     zero = client.post("/invocations", data="0:1 1:2\n", content_type="text/libsvm")
     assert zero.status_code == 400 and "index 0" in zero.get_json()["error"]
     assert ServingConfig.from_environ({"BOOSTBOX_LIBSVM_ONE_BASED": "true"}).libsvm_one_based
+
+
+def test_trailing_comma_on_every_row_is_not_a_feature(make_client: Any) -> None:
+    client = make_client()
+    plain = client.post("/invocations", data=f"{ROW}\n{ROW}\n", content_type="text/csv")
+    trailing = client.post("/invocations", data=f"{ROW},\n{ROW},\n", content_type="text/csv")
+    assert trailing.status_code == 200 and trailing.data == plain.data
+    extra = client.post("/invocations", data=f"{ROW},1\n{ROW},\n", content_type="text/csv")
+    assert extra.status_code == 400
