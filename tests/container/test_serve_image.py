@@ -176,7 +176,8 @@ def test_custom_attributes_select_extra_outputs(
         (b"1,2,3,4\n1,x,3,4\n", "text/csv", {}, 400, "line 2, column 2"),
         (CSV.encode(), "text/plain", {}, 415, "text/plain"),
         (CSV.encode(), "text/csv", {"Accept": "image/png"}, 406, "image/png"),
-        (CSV.encode(), "text/csv", {"X-Amzn-SageMaker-Custom-Attributes": "x=1"}, 400, "'x'"),
+        (CSV.encode(), "text/csv", {"X-Amzn-SageMaker-Custom-Attributes": "output=x"}, 400, "'x'"),
+        (CSV.encode(), "text/csv", {"Content-Encoding": "br"}, 415, "Content-Encoding 'br'"),
     ],
 )
 def test_error_statuses(

@@ -72,6 +72,11 @@ def _blame(error: xgb.core.XGBoostError, what: str) -> Exception:
 
 
 def _matrix(data: Dataset, hp: Hyperparameters, nthread: int, ref: Any = None) -> Any:
+    # survival:aft needs interval labels; a channel's one label column is an exact
+    # (uncensored) time: lower = upper = label (XGBoost otherwise fails deep inside).
+    bounds: dict[str, Any] = {}
+    if hp.objective == "survival:aft":
+        bounds = {"label_lower_bound": data.labels, "label_upper_bound": data.labels}
     if hp.booster != "gblinear" and hp.tree_method == "hist":
         return xgb.QuantileDMatrix(
             data.features,
@@ -80,8 +85,12 @@ def _matrix(data: Dataset, hp: Hyperparameters, nthread: int, ref: Any = None) -
             nthread=nthread,
             max_bin=hp.params.get("max_bin"),
             ref=ref,
+            **bounds,
         )
-    return xgb.DMatrix(data.features, label=data.labels, weight=data.weights, nthread=nthread)
+    matrix = xgb.DMatrix(data.features, label=data.labels, weight=data.weights, nthread=nthread)
+    if bounds:
+        matrix.set_info(**bounds)
+    return matrix
 
 
 def build_evals(

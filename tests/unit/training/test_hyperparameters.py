@@ -141,6 +141,7 @@ def test_num_round_is_required() -> None:
         ({"sampling_method": "gradient_based"}, "needs a GPU"),
         ({"_kfold": "5", "objective": "rank:ndcg"}, "would cut the query groups"),
         ({"_num_cv_round": "2"}, "it needs '_kfold'"),
+        ({"process_type": "update"}, "'process_type' has value 'update'"),
         ({"eval_metric": "aft-nloglik"}, "'aft-nloglik', which needs objective survival:aft"),
         (
             {"eval_metric": "interval-regression-accuracy", "objective": "binary:logistic"},

@@ -84,3 +84,21 @@ def test_regression_with_mse_and_r2() -> None:
     result = fit(hp, data, data)
     assert 0.5 < result.metrics["validation"]["r2"] <= 1.0
     assert result.metrics["validation"]["mse"] >= 0.0
+
+
+def test_survival_aft_trains_with_its_metric_on_exact_times() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.random((120, 3)).astype(np.float32)
+    data = Dataset(x, (1 + 3 * x[:, 0]).astype(np.float32))
+    for method in ("hist", "exact"):
+        hp = parse(
+            {
+                "num_round": "5",
+                "objective": "survival:aft",
+                "eval_metric": "aft-nloglik",
+                "tree_method": method,
+                "nthread": "1",
+            }
+        )
+        result = fit(hp, data, data)
+        assert np.isfinite(result.metrics["validation"]["aft-nloglik"])

@@ -155,6 +155,14 @@ def updater_fits_booster(draft: Draft) -> None:
         )
 
 
+def update_needs_a_model(draft: Draft) -> None:
+    if draft.typed.get("process_type") == "update":
+        raise HyperparameterError(
+            "Hyperparameter 'process_type' has value 'update': it modifies the trees of an "
+            "existing model, and an algorithm-mode job starts from none; use 'default'."
+        )
+
+
 def sampling_needs_gpu(draft: Draft) -> None:
     if draft.typed.get("sampling_method") == "gradient_based":
         raise HyperparameterError(
@@ -171,6 +179,7 @@ RULES: tuple[Callable[[Draft], None], ...] = (
     kfold_fits_objective,
     constraints_need_trees,
     updater_fits_booster,
+    update_needs_a_model,
     sampling_needs_gpu,
 )
 """Run in this order; the first that fails names the problem."""
