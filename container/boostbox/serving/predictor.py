@@ -98,10 +98,16 @@ class Predictor:
                 shape=(matrix.shape[0], self.num_feature),
             )
         what = "columns" if isinstance(matrix, np.ndarray) else "highest feature index + 1"
+        hint = (
+            " Sparse indices are 0-based (index i is column i); if the client writes 1-based "
+            "libsvm for a model trained on dense columns, set BOOSTBOX_LIBSVM_ONE_BASED=true."
+            if not isinstance(matrix, np.ndarray) and width == self.num_feature + 1
+            else ""
+        )
         raise BadRequest(
             f"The model expects {self.num_feature} features per row; the request has "
             f"{width} {what}. Send exactly {self.num_feature} feature values per row, "
-            "without a label column."
+            f"without a label column.{hint}"
         )
 
     def predict(self, matrix: Matrix, kind: OutputKind = OutputKind.PREDICTION) -> np.ndarray:

@@ -345,6 +345,8 @@ def test_one_based_switch_shifts_every_request_index(tmp_path: Path) -> None:
     response = client.post("/invocations", data=ONE_BASED, content_type="text/libsvm")
     assert response.status_code == 200, response.data
     np.testing.assert_allclose(_values(response.data), booster.inplace_predict(x), rtol=1e-6)
+    plain = _client(model_dir).post("/invocations", data=ONE_BASED, content_type="text/libsvm")
+    assert plain.status_code == 400 and "BOOSTBOX_LIBSVM_ONE_BASED" in plain.get_json()["error"]
     zero = client.post("/invocations", data="0:1 1:2\n", content_type="text/libsvm")
     assert zero.status_code == 400 and "index 0" in zero.get_json()["error"]
     assert ServingConfig.from_environ({"BOOSTBOX_LIBSVM_ONE_BASED": "true"}).libsvm_one_based
