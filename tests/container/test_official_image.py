@@ -103,3 +103,15 @@ def test_kfold_job_then_serve_its_fold_models(image: str, tmp_path: Path) -> Non
         )
         first = artifact.load_booster(folds[0]).inplace_predict(rows)
         np.testing.assert_allclose([float(v) for v in got.text.split()], first, rtol=1e-4)
+
+
+def test_legacy_model_from_an_official_1x_image_stops_serve_saying_what_to_do(
+    image: str, tmp_path: Path
+) -> None:
+    from tests.unit.serving.test_official_contracts import legacy_model_bytes
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "xgboost-model").write_bytes(legacy_model_bytes(b"binary:logistic"))
+    result = docker_run(["serve"], opt_ml=tmp_path, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "legacy binary format" in result.stderr and "xgboost<3.1" in result.stderr
