@@ -226,6 +226,11 @@ class ServingConfig:
     """BOOSTBOX_ALLOW_PICKLE: load legacy pickled models (runs code from the file)."""
     predict_threads: int = 1
     """Threads per worker for XGBoost prediction (OMP_NUM_THREADS); workers give parallelism."""
+    program: str | None = None
+    """SAGEMAKER_PROGRAM: the user's inference module (script mode); None = built-in only."""
+    submit_directory: str | None = None
+    """SAGEMAKER_SUBMIT_DIRECTORY (a folder, file:// or s3:// URL) holding `program`; default
+    /opt/ml/model/code. Multi-model endpoints look in each model's own code/ folder."""
     log_level: str = "INFO"
 
     @classmethod
@@ -263,5 +268,7 @@ class ServingConfig:
             max_models_per_worker=_get(environ, "BOOSTBOX_MME_MAX_MODELS", positive_int, 16),
             allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
+            program=environ.get("SAGEMAKER_PROGRAM", "").strip() or None,
+            submit_directory=environ.get("SAGEMAKER_SUBMIT_DIRECTORY", "").strip() or None,
             log_level=environ.get("BOOSTBOX_LOG_LEVEL", "INFO").upper(),
         )

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from boostbox.config import MB, ConfigError, ServingConfig
 from boostbox.errors import ServingError
 from boostbox.serving.codecs import ENCODERS
-from boostbox.serving.invocation import Served, invoke, too_large
+from boostbox.serving.invocation import Handler, Served, invoke, too_large
 from boostbox.serving.predictor import Predictor
 
 logger = logging.getLogger(__name__)
@@ -72,10 +72,13 @@ def create_base_app(config: ServingConfig) -> Flask:
     return app
 
 
-def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
-    """An app serving `predictor`; the model is already loaded, so /ping is simply 200."""
+def create_app(model: Predictor | Handler, config: ServingConfig) -> Flask:
+    """An app serving `model` (a predictor, or a script-mode handler from serving.hooks).
+
+    The model is already loaded, so /ping is simply 200.
+    """
     app = create_base_app(config)
-    served = Served.build(predictor, config)
+    served = Served.build(model, config) if isinstance(model, Predictor) else model
 
     @app.post("/invocations")
     def invocations() -> Response:

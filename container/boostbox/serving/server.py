@@ -30,10 +30,10 @@ from gunicorn.errors import HaltServer
 from boostbox import artifact
 from boostbox.config import ConfigError, ServingConfig
 from boostbox.errors import ModelLoadError
+from boostbox.serving import hooks
 from boostbox.serving.app import create_app
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
-from boostbox.serving.predictor import load_predictor
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ WORKER_BOOT_ERROR = 3
 
 
 def build_app(config: ServingConfig) -> Flask:
-    """Load the model and wrap it in the app (runs in each worker)."""
-    return create_app(load_predictor(config.paths.model_dir, config), config)
+    """Load the model (through the user's model_fn in script mode) into the app, per worker."""
+    program = hooks.program_path(config)
+    return create_app(hooks.load_handler(config.paths.model_dir, config, program), config)
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -108,7 +109,16 @@ def main() -> int:
     if config.multi_model:
         return serve_multi_model(config)
     try:
-        model_file = artifact.find_model_file(config.paths.model_dir)
+        module = check_program(config)
+    except ConfigError as e:
+        logger.error("boostbox serve: %s", e)
+        return 2
+    try:
+        model_file = (
+            module.path
+            if module is not None and "model_fn" in module.hooks
+            else artifact.find_model_file(config.paths.model_dir)
+        )
     except ModelLoadError as e:
         logger.error("boostbox serve: cannot start: %s", e)
         return 1
@@ -124,6 +134,13 @@ def main() -> int:
         config.max_payload_bytes,
     )
     return run_gunicorn(Server(config))
+
+
+def check_program(config: ServingConfig) -> hooks.UserModule | None:
+    """Script mode: import the inference module once in the master, so a missing module,
+    an import error or a hook conflict stops the container before any worker starts."""
+    program = hooks.program_path(config)
+    return None if program is None else hooks.load_module(program)
 
 
 def run_gunicorn(server: Server) -> int:
