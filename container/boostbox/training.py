@@ -20,6 +20,7 @@ from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
 from boostbox.errors import AlgorithmError, DataError, UserError
 from boostbox.paths import OptMl
+from boostbox.script import run_script
 from boostbox.train import check_labels, fit
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,8 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
     try:
         config = TrainingConfig.from_environ(environ)
         configure_logging(config.log_level)
+        if config.program is not None:
+            return run_script(config, environ)
         run(config)
     except UserError as e:
         logger.error("Training failed: %s", e)
