@@ -58,11 +58,12 @@ $(SDK3_VENV)/.stamp: $(SDK3_LOCK) | $(VENV)/.stamp
 
 sdk3-venv: $(SDK3_VENV)/.stamp  ## SageMaker SDK v3 virtualenv (Python 3.11, sagemaker 3.x)
 
-# sagemaker-training's script-mode dependencies (S3, SSH/MPI, gevent, pip) are left out of
-# the image: boostbox uses only its errors and record_pb2 modules (see Dockerfile).
-NOT_IN_IMAGE := boto3 botocore s3transfer jmespath urllib3 gevent greenlet zope-event \
-  zope-interface paramiko cryptography cffi pycparser bcrypt pynacl invoke pip psutil \
-  inotify-simple retrying
+# sagemaker-training's MPI/SSH, gevent and file-watching dependencies are left out of the
+# image: boostbox uses its errors, record_pb2 and mapping modules. Script mode keeps boto3
+# (the s3:// submit directory; botocore trimmed to S3 and STS in the Dockerfile) and pip
+# (requirements.txt, and SDK v3's sm_train.sh needs pip on PATH).
+NOT_IN_IMAGE := gevent greenlet zope-event zope-interface paramiko cryptography cffi pycparser \
+  bcrypt pynacl invoke psutil inotify-simple retrying
 
 lock:  ## re-pin the image's dependencies with hashes
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.13 \
