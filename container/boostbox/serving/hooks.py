@@ -33,8 +33,8 @@ from typing import Any
 import xgboost as xgb
 from flask import Response
 
-from boostbox.config import ConfigError, ServingConfig
-from boostbox.errors import ModelLoadError, ServingError
+from boostbox.config import ServingConfig
+from boostbox.errors import ConfigError, ModelLoadError, ServingError
 from boostbox.serving.codecs import ENCODERS, negotiate
 from boostbox.serving.invocation import Call, Handler, Served, decode, output_for
 from boostbox.serving.outputs import Selection

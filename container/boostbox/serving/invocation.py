@@ -17,8 +17,9 @@ from flask import Response, request
 
 from boostbox.config import MB, ServingConfig
 from boostbox.errors import BadRequest, PayloadTooLarge, ServingError
+from boostbox.formats import Matrix
 from boostbox.serving import attributes
-from boostbox.serving.codecs import ENCODERS, Matrix, decoder_for, negotiate
+from boostbox.serving.codecs import ENCODERS, decoder_for, negotiate
 from boostbox.serving.outputs import Output, Selection
 from boostbox.serving.predictor import OutputKind, Predictor
 

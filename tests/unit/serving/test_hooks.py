@@ -16,9 +16,10 @@ import pytest
 import xgboost as xgb
 from flask.testing import FlaskClient
 
-from boostbox.config import ConfigError, ServingConfig
-from boostbox.errors import ModelLoadError
-from boostbox.paths import MODEL_FILE, OptMl
+from boostbox.artifact import MODEL_FILE
+from boostbox.config import ServingConfig
+from boostbox.errors import ConfigError, ModelLoadError
+from boostbox.paths import OptMl
 from boostbox.serving import hooks, server
 from boostbox.serving.app import create_app
 from boostbox.serving.multimodel.app import create_multi_model_app

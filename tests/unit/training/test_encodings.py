@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from boostbox import hyperparameters
 from boostbox.config import TrainingConfig, decode_hyperparameter
+from boostbox.training import hyperparameters
 
 ENCODINGS = {
     "plain (v2 Estimator, str())": {

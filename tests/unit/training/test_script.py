@@ -15,9 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from boostbox import script, training
 from boostbox.config import TrainingConfig
-from boostbox.script import ScriptError
+from boostbox.training import job as training_job
+from boostbox.training import script
+from boostbox.training.script import ScriptError
 
 SCRIPT = """
 import json, os, sys
@@ -57,7 +58,7 @@ class Job:
         self.environ = {"SAGEMAKER_BASE_DIR": str(self.root), "PATH": "/usr/bin:/bin", **environ}
 
     def run(self) -> tuple[int, str | None, str]:
-        code = training.main(self.environ)
+        code = training_job.main(self.environ)
         failure = self.root / "output" / "failure"
         err = self.capfd.readouterr().err
         return code, failure.read_text() if failure.exists() else None, err

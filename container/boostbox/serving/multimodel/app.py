@@ -17,8 +17,15 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from boostbox import artifact
-from boostbox.config import MB, ConfigError, ServingConfig
-from boostbox.errors import BadRequest, Conflict, InsufficientResources, ModelLoadError, NotFound
+from boostbox.config import MB, ServingConfig
+from boostbox.errors import (
+    BadRequest,
+    ConfigError,
+    Conflict,
+    InsufficientResources,
+    ModelLoadError,
+    NotFound,
+)
 from boostbox.serving import hooks
 from boostbox.serving.app import create_base_app
 from boostbox.serving.invocation import invoke

@@ -8,7 +8,7 @@ requirements.txt installed with pip, and the entry point run there with the tool
 variables and the user's hyperparameters as `--name value` arguments (the reserved
 `sagemaker_*` and `_tuning_objective_metric` names stripped; values JSON-decoded where they
 are JSON, so `"\\"x\\""`, `x`, `true` and `True` arrive alike as the toolkit passes them).
-A `.py` entry point runs under boostbox.launch, which reports an exception as one line; any
+A `.py` entry point runs under boostbox.training.launch, which reports an exception as one line; any
 other file runs as a command. A failure becomes ScriptError: one line in output/failure,
 exit 2, the script's own traceback on stderr. SIGTERM is passed on to the script.
 """
@@ -186,9 +186,16 @@ def install_requirements(code_dir: Path, env: Mapping[str, str]) -> None:
 
 
 def command_for(entry: Path, args: list[str], error_file: Path) -> list[str]:
-    """A .py entry point under boostbox.launch; anything else run as an executable."""
+    """A .py entry point under boostbox.training.launch; anything else run as an executable."""
     if entry.suffix == ".py":
-        return [sys.executable, "-m", "boostbox.launch", str(error_file), str(entry), *args]
+        return [
+            sys.executable,
+            "-m",
+            "boostbox.training.launch",
+            str(error_file),
+            str(entry),
+            *args,
+        ]
     entry.chmod(entry.stat().st_mode | 0o111)
     return [str(entry), *args]
 

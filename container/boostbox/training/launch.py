@@ -1,6 +1,6 @@
 """Runs a user's Python training script in the child process `train` starts in script mode.
 
-    python -m boostbox.launch ERROR_FILE SCRIPT [ARGS...]
+    python -m boostbox.training.launch ERROR_FILE SCRIPT [ARGS...]
 
 The script runs as `__main__` with `sys.argv = [SCRIPT, *ARGS]` and its folder first on
 sys.path, as `python SCRIPT ARGS` would. If it raises, the traceback goes to stderr as
@@ -46,7 +46,7 @@ def run(error_file: Path, script: Path, args: list[str]) -> int:
             return e.code
         _record(error_file, f"{script.name} exited: {e.code}")
         return 1
-    except BaseException as e:  # noqa: BLE001 - the user's error, reported as one line
+    except BaseException as e:
         traceback.print_exc()
         _record(error_file, f"{script.name} raised {describe(e)}")
         return 1
@@ -56,7 +56,7 @@ def run(error_file: Path, script: Path, args: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) < 2:
-        sys.stderr.write("usage: python -m boostbox.launch ERROR_FILE SCRIPT [ARGS...]\n")
+        sys.stderr.write("usage: python -m boostbox.training.launch ERROR_FILE SCRIPT [ARGS...]\n")
         return USAGE_EXIT
     return run(Path(args[0]), Path(args[1]), args[2:])
 
