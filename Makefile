@@ -101,8 +101,9 @@ test: venv sdk-venv sdk3-venv build lint typecheck  ## everything: lint, types, 
 demo: venv build  ## the seed workflow end to end on embedded data (CLASSIFICATION=1 for the classifier)
 	$(PY) local_test/demo.py $(if $(CLASSIFICATION),--classification,)
 
-local-mode: sdk-venv build  ## the image through SageMaker SDK local mode: fit, deploy, predict, transform (no AWS)
+local-mode: sdk-venv sdk3-venv build  ## the image through SageMaker SDK v2 and v3 local mode: fit, deploy, predict, transform (no AWS)
 	$(SDK_VENV)/bin/python local_test/local_mode.py
+	$(SDK3_VENV)/bin/python local_test/local_mode_v3.py
 
 bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 the first time); writes bench/results.json
 	PYTHONPATH=local_test $(PY) -m bench

@@ -47,7 +47,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -87,10 +87,16 @@ class Settings:
     instance_type: str
 
 
-def parse_args(argv: list[str] | None, environ: Mapping[str, str] = os.environ) -> Settings:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(
+    argv: list[str] | None,
+    environ: Mapping[str, str] = os.environ,
+    *,
+    out_name: str = "sdk-local",
+    description: str = __doc__.splitlines()[0],
+) -> Settings:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--image", default=environ.get("BOOSTBOX_IMAGE") or "boostbox:latest")
-    parser.add_argument("--out-dir", type=Path, default=HERE / "out" / "sdk-local")
+    parser.add_argument("--out-dir", type=Path, default=HERE / "out" / out_name)
     parser.add_argument("--data-dir", type=Path, default=HERE / "test_dir" / "input" / "data")
     parser.add_argument("--payload", type=Path, default=HERE / "payload.csv")
     parser.add_argument("--serving-port", type=int, default=0)
@@ -191,11 +197,21 @@ def run(settings: Settings, container_root: Path) -> dict[str, Any]:
     }
 
 
+Workflow = Callable[[Settings, Path], dict[str, Any]]
+
+
 def main(argv: list[str] | None = None) -> int:
+    return guarded(parse_args(argv), run)
+
+
+def guarded(settings: Settings, workflow: Workflow) -> int:
+    """Run `workflow` under the socket guard, the hard timeout and signal cleanup.
+
+    Shared by this script (SDK v2) and local_mode_v3.py; `workflow` imports its SDK itself.
+    """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = parse_args(argv)
     guard = netguard.install()
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("model", "transform", "batch"):
@@ -238,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     watchdog.start()
     logger.info("SDK local mode with image %s -> %s", settings.image, settings.out_dir)
     try:
-        summary = run(settings, container_root)  # an SDK error propagates: traceback, exit 1
+        summary = workflow(settings, container_root)  # an SDK error: traceback, exit 1
     except BaseException:
         if aborting.is_set():  # the SDK failed because the watchdog is killing its containers:
             threading.Event().wait()  # let the watchdog finish and exit with its own code
