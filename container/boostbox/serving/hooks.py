@@ -9,8 +9,9 @@ with .predict), output_fn encodes with the encoders (and SAGEMAKER_INFERENCE_OUT
 model is boostbox's). output_fn and transform_fn may return bytes or str (sent as the
 negotiated Accept type), a (body, content_type) pair, or a Flask Response.
 
-Where the module is: single model, `SAGEMAKER_SUBMIT_DIRECTORY` (a folder, file:// URL, or a
-.tar.gz file) or else `<model dir>/code`; multi-model, each model's own `code/` folder
+Where the module is: single model, `SAGEMAKER_SUBMIT_DIRECTORY` (a folder, a tar file, an
+s3:// tarball or a file:// URL: boostbox.sourcedir, fetched once by the master) or else
+`<model dir>/code`; multi-model, each model's own `code/` folder
 (`inference.py` unless SAGEMAKER_PROGRAM names another). A hook that raises answers 500
 with one line naming the hook and the error (or the status of a boostbox ServingError it
 raised); the traceback goes to the log and the worker serves on.
@@ -22,8 +23,6 @@ import hashlib
 import importlib.util
 import logging
 import sys
-import tarfile
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 import xgboost as xgb
 from flask import Response
 
+from boostbox import sourcedir
 from boostbox.config import ServingConfig
 from boostbox.errors import ConfigError, ModelLoadError, ServingError
 from boostbox.serving.codecs import ENCODERS, negotiate
@@ -112,34 +112,11 @@ def _program_file(program: str) -> str:
     return program if program.endswith(".py") else program + ".py"
 
 
-def _extract(archive: Path) -> Path:
-    """A sourcedir.tar.gz (what SDKs upload) unpacked into a fresh temporary folder."""
-    target = Path(tempfile.mkdtemp(prefix="boostbox-code-"))
-    try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(target, filter="data")
-    except (OSError, tarfile.TarError) as e:
-        raise ConfigError(
-            f"Config 'SAGEMAKER_SUBMIT_DIRECTORY': {archive} is not a readable tar file: {e}"
-        ) from e
-    return target
-
-
 def code_dir(config: ServingConfig) -> Path:
     """Where the single-model inference module lives (see the module docstring)."""
-    submit = config.submit_directory
-    if submit is None:
+    if config.submit_directory is None:
         return config.paths.model_dir / "code"
-    if submit.startswith("file://"):
-        submit = submit.removeprefix("file://")
-    elif "://" in submit:
-        code = config.paths.model_dir / "code"
-        logger.warning(
-            "SAGEMAKER_SUBMIT_DIRECTORY %s is not in the container; using %s.", submit, code
-        )
-        return code
-    path = Path(submit)
-    return _extract(path) if path.is_file() else path
+    return sourcedir.cached(config.submit_directory)
 
 
 def program_path(config: ServingConfig) -> Path | None:

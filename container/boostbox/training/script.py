@@ -18,11 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 
 from sagemaker_training import mapping
 
+from boostbox import sourcedir
 from boostbox.config import TrainingConfig
 from boostbox.errors import UserError
 
@@ -133,47 +132,6 @@ def script_environment(
     return {str(k): str(v) for k, v in mapping.to_env_vars(env).items()}
 
 
-def _download_s3(url: str, target: Path, region: str | None) -> None:
-    """s3://bucket/key to `target` (boto3's default credential chain: the job's role)."""
-    import boto3  # the image carries boto3 for this alone (a trimmed botocore: S3 and STS)
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    bucket, _, key = url.removeprefix("s3://").partition("/")
-    try:
-        boto3.client("s3", region_name=region).download_file(bucket, key, str(target))
-    except (BotoCoreError, ClientError) as e:
-        raise ScriptError(f"Cannot download sagemaker_submit_directory {url}: {e}") from e
-
-
-def _extract(archive: Path, code_dir: Path, source: str) -> None:
-    try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(code_dir, filter="data")
-    except (OSError, tarfile.TarError) as e:
-        raise ScriptError(f"sagemaker_submit_directory {source} is not a tar file: {e}") from e
-
-
-def fetch_code(submit: str | None, code_dir: Path, region: str | None) -> None:
-    """Put the submit directory's files into `code_dir` (see the module docstring)."""
-    code_dir.mkdir(parents=True, exist_ok=True)
-    if submit is None:
-        return
-    if submit.startswith("s3://"):
-        with tempfile.TemporaryDirectory(prefix="boostbox-code-") as tmp:
-            archive = Path(tmp) / "sourcedir.tar.gz"
-            _download_s3(submit, archive, region)
-            _extract(archive, code_dir, submit)
-        return
-    source = Path(submit.removeprefix("file://"))
-    if source.is_dir():
-        if source.resolve() != code_dir.resolve():
-            shutil.copytree(source, code_dir, dirs_exist_ok=True)
-    elif source.is_file():
-        _extract(source, code_dir, submit)
-    else:
-        raise ScriptError(f"sagemaker_submit_directory {submit} does not exist in the container.")
-
-
 def install_requirements(code_dir: Path, env: Mapping[str, str]) -> None:
     """`pip install -r requirements.txt` when the code has one (the toolkit's behaviour)."""
     if not (code_dir / REQUIREMENTS).is_file():
@@ -234,7 +192,10 @@ def run_script(config: TrainingConfig, environ: Mapping[str, str]) -> int:
     for folder in (paths.model_dir, paths.output_data_dir):
         folder.mkdir(parents=True, exist_ok=True)
     code_dir = paths.root / "code"
-    fetch_code(config.submit_directory, code_dir, config.hyperparameters.get("sagemaker_region"))
+    code_dir.mkdir(parents=True, exist_ok=True)
+    if config.submit_directory is not None:
+        region = config.hyperparameters.get("sagemaker_region")
+        sourcedir.fetch(config.submit_directory, code_dir, region)
     entry = code_dir / program
     if not entry.is_file():
         found = ", ".join(sorted(p.name for p in code_dir.iterdir())) or "nothing"

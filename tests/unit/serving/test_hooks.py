@@ -268,6 +268,7 @@ def test_program_defaults_to_model_code_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("prefix", ["", "file://"])
 def test_submit_directory_as_folder_or_file_url(tmp_path: Path, prefix: str) -> None:
+    (tmp_path / "src").mkdir()
     config = config_for(
         tmp_path, SAGEMAKER_PROGRAM="serve.py", SAGEMAKER_SUBMIT_DIRECTORY=f"{prefix}{tmp_path}/src"
     )
@@ -287,13 +288,6 @@ def test_submit_directory_as_tarball(tmp_path: Path) -> None:
     path = hooks.program_path(config)
     assert path is not None and path.name == "serve.py"
     assert "output_fn" in hooks.load_module(path).hooks
-
-
-def test_s3_submit_directory_falls_back_to_model_code(tmp_path: Path) -> None:
-    config = config_for(
-        tmp_path, SAGEMAKER_PROGRAM="inference.py", SAGEMAKER_SUBMIT_DIRECTORY="s3://b/k.tar.gz"
-    )
-    assert hooks.program_path(config) == tmp_path / "model" / "code" / "inference.py"
 
 
 def test_main_stops_with_exit_2_on_a_hook_conflict(

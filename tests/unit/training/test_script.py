@@ -6,19 +6,15 @@ import io
 import json
 import tarfile
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from boostbox.config import TrainingConfig
 from boostbox.training import job as training_job
 from boostbox.training import script
-from boostbox.training.script import ScriptError
 
 SCRIPT = """
 import json, os, sys
@@ -136,27 +132,6 @@ def test_submit_directory_as_a_local_tarball(job: Job, tmp_path: Path) -> None:
     _tarball(archive, {"train.py": SCRIPT})
     job.write({"sagemaker_program": "train.py", "sagemaker_submit_directory": str(archive)})
     assert job.run()[0] == 0
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="code")
-        yield client
-
-
-def test_submit_directory_from_s3(s3: Any, tmp_path: Path) -> None:
-    body = _tarball(tmp_path / "t.tar.gz", {"train.py": SCRIPT, "lib/util.py": "X = 1\n"})
-    s3.put_object(Bucket="code", Key="job/source/sourcedir.tar.gz", Body=body)
-    code = tmp_path / "code"
-    script.fetch_code("s3://code/job/source/sourcedir.tar.gz", code, "us-east-1")
-    assert sorted(p.name for p in code.rglob("*.py")) == ["train.py", "util.py"]
-    with pytest.raises(ScriptError, match="Cannot download sagemaker_submit_directory"):
-        script.fetch_code("s3://code/missing.tar.gz", tmp_path / "other", "us-east-1")
 
 
 def test_a_raising_script_is_one_failure_line_and_its_traceback_on_stderr(
