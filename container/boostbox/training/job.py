@@ -132,6 +132,12 @@ def run(config: TrainingConfig) -> dict[str, Any]:
     started = time.monotonic()
     config.paths.failure_file.unlink(missing_ok=True)
     config.paths.success_file.unlink(missing_ok=True)
+    logger.info(
+        "Training job %s on %s (%d CPUs).",
+        config.job_name or "(local)",
+        config.current_host,
+        config.num_cpus,
+    )
     hp = hyperparameters.parse(config.hyperparameters, num_cpus=config.num_cpus)
     if len(config.hosts) > 1:
         logger.warning(
