@@ -5,8 +5,11 @@
 2. ModelTrainer(source_code=SourceCode(local_test/script, train_script.py)): SDK v3 runs
    /bin/bash on its own sm_train.sh in the image (needs bash, python3 and pip3 on PATH),
    which runs the user script; the script reads the channels with boostbox's readers.
-3. A local endpoint from the algorithm-mode model, invoked with CSV, then deleted.
-4. A batch transform of the validation rows (Transformer with `base_transform_job_name`).
+3. A local endpoint serving the script-mode model in serving script mode: the model.tar.gz
+   repacked with code/inference.py (only output_fn) and SAGEMAKER_PROGRAM=inference.py, as
+   SDK framework models are; invoked with CSV, then deleted.
+4. A batch transform of the validation rows with the algorithm-mode model (Transformer with
+   `base_transform_job_name`).
 
 Endpoint and transform go through `sagemaker.core.local.LocalSession` (boto-shaped local
 SageMaker clients), not ModelBuilder: ModelBuilder in LOCAL_CONTAINER mode `docker pull`s the
@@ -19,13 +22,12 @@ signal cleanup and fake credentials are local_mode.py's (`guarded`).
         [--serving-port N] [--transform-port N] [--timeout SECONDS]
 
 Output (default local_test/out/sdk3-local/): model/model.tar.gz (algorithm mode),
-script-model/model.tar.gz (script mode), predictions.json, transform/*.out, summary.json.
+script-model/model.tar.gz (script mode, with code/inference.py), predictions.json,
+transform/*.out, summary.json.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
@@ -45,6 +47,7 @@ logger = logging.getLogger("local_mode_v3")
 HERE = Path(__file__).resolve().parent
 SCRIPT_DIR = HERE / "script"
 SCRIPT = "train_script.py"
+INFERENCE = "inference.py"
 
 
 def _channels(settings: local_mode.Settings) -> list[Any]:
@@ -84,6 +87,21 @@ def train(settings: local_mode.Settings, root: Path, name: str, **extra: Any) ->
     return artifact, time.monotonic() - started
 
 
+def repack(artifact: Path, target: Path) -> Path:
+    """model.tar.gz plus code/inference.py: the layout serving script mode finds by default."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(artifact) as source, tarfile.open(target, "w:gz") as out:
+        for member in source.getmembers():
+            out.addfile(member, source.extractfile(member) if member.isfile() else None)
+        out.add(SCRIPT_DIR / INFERENCE, arcname=f"code/{INFERENCE}")
+    return target
+
+
+def create_model(sm: Any, settings: local_mode.Settings, name: str, data: Path, **env: str) -> None:
+    container = {"Image": settings.image, "ModelDataUrl": f"file://{data}", "Environment": env}
+    sm.create_model(ModelName=name, ExecutionRoleArn=settings.role, PrimaryContainer=container)
+
+
 def run(settings: local_mode.Settings, container_root: Path) -> dict[str, Any]:
     """The SDK v3 workflow; returns the summary. Imports the SDK: call after the guard is on."""
     os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
@@ -103,42 +121,35 @@ def run(settings: local_mode.Settings, container_root: Path) -> dict[str, Any]:
         source_code=SourceCode(source_dir=str(SCRIPT_DIR), entry_script=SCRIPT),
         hyperparameters={"n_estimators": 20, "max_depth": 3},
     )
-    for artifact, folder in ((algorithm, "model"), (scripted, "script-model")):
-        (out / folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(artifact, out / folder / "model.tar.gz")
+    (out / "model").mkdir(parents=True, exist_ok=True)
+    shutil.copy(algorithm, out / "model" / "model.tar.gz")
+    scripted = repack(scripted, out / "script-model" / "model.tar.gz")
     logger.info("fit done in %.1f s, script fit in %.1f s", timings["fit"], timings["fit_script"])
 
     session = LocalSession()
     local = {"container_root": str(container_root)}
     session.config = {"local": {**local, "serving_port": settings.serving_port}}
     sm, runtime = session.sagemaker_client, session.sagemaker_runtime_client
-    model = "boostbox-v3-model"
-    sm.create_model(
-        ModelName=model,
-        ExecutionRoleArn=settings.role,
-        PrimaryContainer={
-            "Image": settings.image,
-            "ModelDataUrl": f"file://{out / 'model' / 'model.tar.gz'}",
-            "Environment": {},
-        },
-    )
+    endpoint = "boostbox-v3-script"
+    create_model(sm, settings, endpoint, scripted, SAGEMAKER_PROGRAM=INFERENCE)
     started = time.monotonic()
-    variant = {"VariantName": "all", "ModelName": model, "InitialInstanceCount": 1}
+    variant = {"VariantName": "all", "ModelName": endpoint, "InitialInstanceCount": 1}
     sm.create_endpoint_config(
-        EndpointConfigName=model,
+        EndpointConfigName=endpoint,
         ProductionVariants=[{**variant, "InstanceType": settings.instance_type}],
     )
-    sm.create_endpoint(EndpointName=model, EndpointConfigName=model)
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName=endpoint)
     timings["deploy"] = time.monotonic() - started
     payload = settings.payload.read_text(encoding="utf-8")
-    answer = runtime.invoke_endpoint(
-        EndpointName=model, Body=payload.encode(), ContentType="text/csv", Accept="text/csv"
-    )
-    body = answer["Body"].read().decode()
-    as_csv = [[float(v) for v in row] for row in csv.reader(io.StringIO(body)) if row]
-    sm.delete_endpoint(EndpointName=model)
-    sm.delete_endpoint_config(EndpointConfigName=model)
-    logger.info("endpoint: %d predictions", len(as_csv))
+    answer = runtime.invoke_endpoint(EndpointName=endpoint, Body=payload, ContentType="text/csv")
+    predictions = json.loads(answer["Body"].read())
+    sm.delete_endpoint(EndpointName=endpoint)
+    sm.delete_endpoint_config(EndpointConfigName=endpoint)
+    sm.delete_model(ModelName=endpoint)
+    logger.info("script-mode endpoint: %s", predictions)
+
+    model = "boostbox-v3-model"
+    create_model(sm, settings, model, out / "model" / "model.tar.gz")
 
     started = time.monotonic()
     session.config = {"local": {**local, "serving_port": settings.transform_port}}
@@ -161,14 +172,14 @@ def run(settings: local_mode.Settings, container_root: Path) -> dict[str, Any]:
     logger.info("batch transform: %d predictions in %s", len(lines), transformed)
 
     predictions_json = out / "predictions.json"
-    predictions_json.write_text(json.dumps({"text/csv": as_csv}, indent=2) + "\n", "utf-8")
+    predictions_json.write_text(json.dumps(predictions, indent=2) + "\n", "utf-8")
     return {
         "model_data": str(out / "model" / "model.tar.gz"),
         "script_model_data": str(out / "script-model" / "model.tar.gz"),
         "endpoint_predictions": str(predictions_json),
         "transform_output": str(transformed),
         "transform_rows": len(lines),
-        "endpoint_rows": len(as_csv),
+        "endpoint_rows": len(predictions["predictions"]),
         "seconds": {k: round(v, 1) for k, v in timings.items()},
     }
 

@@ -22,7 +22,7 @@ VALIDATION_ROWS = len(
 PAYLOAD_ROWS = len((LOCAL_TEST / "payload.csv").read_text().split())
 
 
-def test_sdk_v3_local_mode_both_training_routes_endpoint_and_transform(
+def test_sdk_v3_local_mode_both_training_routes_script_endpoint_and_transform(
     image: str, sdk3_python: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "sdk3"
@@ -55,6 +55,8 @@ def test_sdk_v3_local_mode_both_training_routes_endpoint_and_transform(
     for folder in ("model", "script-model"):
         with tarfile.open(out / folder / "model.tar.gz") as model:
             assert "xgboost-model" in model.getnames()
+    with tarfile.open(out / "script-model" / "model.tar.gz") as model:
+        assert "code/inference.py" in model.getnames()
     # The source_code route ran the SDK's own driver with the user's script in the image.
     assert "Running Basic Script driver" in log
     assert "train_script.py --n_estimators 20 --max_depth 3" in log
@@ -62,5 +64,7 @@ def test_sdk_v3_local_mode_both_training_routes_endpoint_and_transform(
 
     transformed = (out / "transform" / "validation.csv.out").read_text().split()
     assert len(transformed) == VALIDATION_ROWS
+    # The endpoint served the script-trained model through local_test/script/inference.py.
     predictions = json.loads((out / "predictions.json").read_text())
-    assert len(predictions["text/csv"]) == PAYLOAD_ROWS
+    assert predictions["hooks"] == "inference.py"
+    assert len(predictions["predictions"]) == PAYLOAD_ROWS
