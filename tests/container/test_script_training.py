@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import subprocess
+import tarfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import numpy as np
 import pytest
+from moto.server import ThreadedMotoServer
 
 from boostbox import artifact
 from tests.support import docker_run
@@ -121,3 +128,58 @@ def test_bash_python_and_pip_are_on_path_for_sdk_v3_sm_train(image: str) -> None
     done = docker_run(["/bin/bash", "-c", check], timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("/opt/venv/bin/") == 4
+
+
+@pytest.fixture
+def moto_s3() -> Iterator[tuple[str, Any]]:
+    """A moto S3 on a loopback port (the container reaches it through --network host)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    try:
+        client = boto3.client(
+            "s3",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        client.create_bucket(Bucket="code")
+        yield url, client
+    finally:
+        server.stop()
+
+
+def test_submit_directory_from_s3_with_the_trimmed_botocore(
+    image: str, opt_ml: Path, moto_s3: tuple[str, Any]
+) -> None:
+    url, client = moto_s3
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = textwrap.dedent(ECHO).encode()
+        info = tarfile.TarInfo("train.py")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    client.put_object(Bucket="code", Key="job/source/sourcedir.tar.gz", Body=buffer.getvalue())
+    hps = {
+        "sagemaker_program": '"train.py"',
+        "sagemaker_submit_directory": '"s3://code/job/source/sourcedir.tar.gz"',
+        "sagemaker_region": '"us-east-1"',
+        "depth": "2",
+    }
+    write_job(opt_ml, hps, {"train": CHANNELS["train"]})
+    env = {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    command = ["docker", "run", "--rm", "--network", "host", "-v", f"{opt_ml}:/opt/ml"]
+    for key, value in env.items():
+        command += ["-e", f"{key}={value}"]
+    done = subprocess.run(
+        [*command, image, "train"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((opt_ml / "model" / "argv.json").read_text()) == ["--depth", "2"]
