@@ -3,18 +3,27 @@
 `sagemaker_submit_directory` / SAGEMAKER_SUBMIT_DIRECTORY is an `s3://` tarball (what the SDKs
 upload for SageMaker), a folder, a tar file, or a `file://` URL of either (local mode). S3
 uses boto3's default credentials (the job's or endpoint's role); the image carries boto3
-with botocore's service models trimmed to S3 and STS for this alone.
+with botocore's service models trimmed to S3 and STS for this alone. A requirements.txt in
+the code is pip-installed, as the training and inference toolkits do.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
+import subprocess
+import sys
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from boostbox.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+REQUIREMENTS = "requirements.txt"
 
 
 def _download_s3(url: str, target: Path, region: str | None) -> None:
@@ -74,3 +83,15 @@ def cached(source: str, parent: Path | None = None) -> Path:
         except OSError:  # another process got there first: use theirs
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def install_requirements(folder: Path, env: Mapping[str, str] | None = None) -> None:
+    """`pip install -r requirements.txt` when `folder` has one (the toolkits' behaviour)."""
+    if not (folder / REQUIREMENTS).is_file():
+        return
+    logger.info("Installing %s from %s.", REQUIREMENTS, folder)
+    command = [sys.executable, "-m", "pip", "install", "-r", REQUIREMENTS]
+    environ = dict(env) if env is not None else None
+    status = subprocess.run(command, cwd=folder, env=environ, check=False).returncode
+    if status != 0:
+        raise ConfigError(f"pip install -r {REQUIREMENTS} failed with status {status}.")

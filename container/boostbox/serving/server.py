@@ -28,7 +28,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.errors import HaltServer
 
-from boostbox import artifact
+from boostbox import artifact, sourcedir
 from boostbox.config import ServingConfig
 from boostbox.errors import ConfigError, ModelLoadError
 from boostbox.serving import hooks
@@ -138,10 +138,14 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
 
 
 def check_program(config: ServingConfig) -> hooks.UserModule | None:
-    """Script mode: import the inference module once in the master, so a missing module,
-    an import error or a hook conflict stops the container before any worker starts."""
+    """Script mode: install the code's requirements.txt and import the inference module once
+    in the master, so a failed install, a missing module, an import error or a hook conflict
+    stops the container before any worker starts."""
     program = hooks.program_path(config)
-    return None if program is None else hooks.load_module(program)
+    if program is None:
+        return None
+    sourcedir.install_requirements(program.parent)
+    return hooks.load_module(program)
 
 
 def run_gunicorn(server: Server) -> int:

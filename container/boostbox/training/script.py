@@ -50,8 +50,6 @@ RESERVED = frozenset(
 )
 """The training toolkit's reserved names; every other `sagemaker_*` name is reserved too."""
 
-REQUIREMENTS = "requirements.txt"
-
 
 class ScriptError(UserError):
     """The user's entry point could not be prepared, or it failed."""
@@ -132,17 +130,6 @@ def script_environment(
     return {str(k): str(v) for k, v in mapping.to_env_vars(env).items()}
 
 
-def install_requirements(code_dir: Path, env: Mapping[str, str]) -> None:
-    """`pip install -r requirements.txt` when the code has one (the toolkit's behaviour)."""
-    if not (code_dir / REQUIREMENTS).is_file():
-        return
-    logger.info("Installing %s from %s.", REQUIREMENTS, code_dir)
-    command = [sys.executable, "-m", "pip", "install", "-r", REQUIREMENTS]
-    status = subprocess.run(command, cwd=code_dir, env=dict(env), check=False).returncode
-    if status != 0:
-        raise ScriptError(f"pip install -r {REQUIREMENTS} failed with status {status}.")
-
-
 def command_for(entry: Path, args: list[str], error_file: Path) -> list[str]:
     """A .py entry point under boostbox.training.launch; anything else run as an executable."""
     if entry.suffix == ".py":
@@ -203,7 +190,7 @@ def run_script(config: TrainingConfig, environ: Mapping[str, str]) -> int:
     hyperparameters = user_hyperparameters(config.hyperparameters)
     env = {**environ, **script_environment(config, code_dir, hyperparameters)}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code_dir), environ.get("PYTHONPATH")) if p)
-    install_requirements(code_dir, env)
+    sourcedir.install_requirements(code_dir, env)
     args = user_args(hyperparameters)
     logger.info("Script mode: running %s %s in %s.", program, " ".join(args), code_dir)
     with tempfile.TemporaryDirectory(prefix="boostbox-script-") as tmp:

@@ -374,3 +374,19 @@ def test_serving_config_reads_program_and_submit_directory() -> None:
     assert (config.program, config.submit_directory) == ("inference.py", "/opt/ml/code")
     assert ServingConfig.from_environ({}).program is None
     assert OptMl(Path("/x")).model_dir / "code" == Path("/x/model/code")
+
+
+def test_main_installs_requirements_first_and_stops_when_pip_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    code = tmp_path / "model" / "code"
+    write_module(code, "def output_fn(p, a):\n    return 'x'\n")
+    (code / "requirements.txt").write_text("==not a requirement\n")
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
+    monkeypatch.setenv("SAGEMAKER_PROGRAM", "inference.py")
+    level = logging.getLogger().level
+    try:
+        assert server.main() == 2
+    finally:
+        logging.getLogger().setLevel(level)
+    assert "pip install -r requirements.txt failed with status 1" in caplog.text
