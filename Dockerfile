@@ -10,18 +10,21 @@ RUN apt-get update -q \
 RUN python3 -m venv /opt/venv
 COPY requirements.lock /tmp/requirements.lock
 # Every dependency pinned with hashes; sagemaker-training's C extension compiles here.
-# --no-deps: the lock deliberately omits sagemaker-training's script-mode dependencies
-# (boto3, paramiko, gevent, pip...); boostbox imports only its errors and record_pb2.
+# --no-deps: the lock deliberately omits sagemaker-training's MPI/SSH and gevent dependencies
+# (paramiko, psutil, gevent...); boostbox imports only its errors, record_pb2 and mapping.
 RUN /opt/venv/bin/pip install -q --no-cache-dir --no-deps --require-hashes -r /tmp/requirements.lock
 # Trim what never runs here: test suites, Cython sources, static libs, pyarrow's Flight
-# and S3 libraries (parquet reading needs none of them), pip itself.
+# and S3 libraries (parquet reading needs none of them), and every AWS service model but
+# S3 and STS (script mode's s3:// submit directory; the models are 28 of botocore's 30 MB).
+# pip stays: script mode installs requirements.txt, and SDK v3's sm_train.sh needs pip.
 RUN site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
  && find "$site" -depth -type d -name tests -exec rm -rf {} + \
  && find "$site" \( -name '*.pyx' -o -name '*.pxd' -o -name '*.a' \) -delete \
  && rm -rf "$site"/pyarrow/include "$site"/pyarrow/src \
       "$site"/pyarrow/libarrow_flight.so* "$site"/pyarrow/_flight.* \
       "$site"/pyarrow/libarrow_s3.so* "$site"/pyarrow/_s3fs.* \
-      "$site"/pip "$site"/pip-* /opt/venv/bin/pip* \
+ && find "$site"/botocore/data "$site"/boto3/data -mindepth 1 -maxdepth 1 -type d \
+      ! -name s3 ! -name sts -exec rm -rf {} + \
  && echo /opt/boostbox > "$site/boostbox.pth" \
  && for verb in train serve; do \
       printf '#!/opt/venv/bin/python\nfrom boostbox.__main__ import main\nmain(["%s"])\n' "$verb" \
@@ -29,8 +32,11 @@ RUN site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths
     done \
  && /opt/venv/bin/python -m compileall -q -j 0 "$site" >/dev/null \
  && /opt/venv/bin/python -c "import io, pandas, pyarrow.parquet as pq, xgboost, sklearn, flask, \
-gunicorn, scipy.sparse, sagemaker_training.errors, sagemaker_training.record_pb2; \
-b = io.BytesIO(); pandas.DataFrame({'a': [1.0]}).to_parquet(b); pq.read_table(io.BytesIO(b.getvalue()))"
+gunicorn, scipy.sparse, sagemaker_training.errors, sagemaker_training.record_pb2, \
+sagemaker_training.mapping, boto3; boto3.client('s3', region_name='us-east-1'); \
+boto3.client('sts', region_name='us-east-1'); \
+b = io.BytesIO(); pandas.DataFrame({'a': [1.0]}).to_parquet(b); pq.read_table(io.BytesIO(b.getvalue()))" \
+ && /opt/venv/bin/pip --version
 
 # --- runtime stage ----------------------------------------------------------------------
 FROM debian:trixie-slim

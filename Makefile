@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 export BOOSTBOX_IMAGE := $(IMAGE)
 
-.PHONY: help venv sdk-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean
+.PHONY: help venv sdk-venv sdk3-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,20 +47,37 @@ $(SDK_VENV)/.stamp: $(SDK_LOCK) | $(VENV)/.stamp
 
 sdk-venv: $(SDK_VENV)/.stamp  ## SageMaker SDK virtualenv for SDK local mode (Python 3.11, sagemaker[local] 2.x)
 
-# sagemaker-training's script-mode dependencies (S3, SSH/MPI, gevent, pip) are left out of
-# the image: boostbox uses only its errors and record_pb2 modules (see Dockerfile).
-NOT_IN_IMAGE := boto3 botocore s3transfer jmespath urllib3 gevent greenlet zope-event \
-  zope-interface paramiko cryptography cffi pycparser bcrypt pynacl invoke pip psutil \
-  inotify-simple retrying
+# SageMaker Python SDK v3 (ModelTrainer, sagemaker.core.local) in a virtualenv of its own:
+# v2 and v3 are the same `sagemaker` distribution, so they cannot share one.
+SDK3_VENV := .venv-sdk3
+SDK3_LOCK := local_test/requirements-sdk3.lock
+
+$(SDK3_VENV)/.stamp: $(SDK3_LOCK) | $(VENV)/.stamp
+	@test -n "$(SDK_PYTHON)" || { echo "need Python 3.11 or 3.12 for the SDK (set SDK_PYTHON=...)" >&2; exit 1; }
+	rm -rf $(SDK3_VENV)
+	$(VENV)/bin/uv venv -q --python "$(SDK_PYTHON)" $(SDK3_VENV)
+	$(VENV)/bin/uv pip sync -q --python $(SDK3_VENV)/bin/python --require-hashes $(SDK3_LOCK)
+	touch $@
+
+sdk3-venv: $(SDK3_VENV)/.stamp  ## SageMaker SDK v3 virtualenv (Python 3.11, sagemaker 3.x)
+
+# sagemaker-training's MPI/SSH, gevent and file-watching dependencies are left out of the
+# image: boostbox uses its errors, record_pb2 and mapping modules. Script mode keeps boto3
+# (the s3:// submit directory; botocore trimmed to S3 and STS in the Dockerfile) and pip
+# (requirements.txt, and SDK v3's sm_train.sh needs pip on PATH).
+NOT_IN_IMAGE := gevent greenlet zope-event zope-interface paramiko cryptography cffi pycparser \
+  bcrypt pynacl invoke psutil inotify-simple retrying
 
 lock:  ## re-pin the image's dependencies with hashes
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.13 \
 	  --python-platform x86_64-manylinux_2_28 -o requirements.lock -q \
 	  $(foreach p,$(NOT_IN_IMAGE),--no-emit-package $(p))
 
-sdk-lock:  ## re-pin the SDK virtualenv from local_test/requirements-sdk.in
+sdk-lock:  ## re-pin the SDK virtualenvs from local_test/requirements-sdk.in and -sdk3.in
 	$(VENV)/bin/uv pip compile local_test/requirements-sdk.in --generate-hashes --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 -o $(SDK_LOCK) -q
+	$(VENV)/bin/uv pip compile local_test/requirements-sdk3.in --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -o $(SDK3_LOCK) -q
 
 build:  ## build the image (linux/amd64)
 	docker build --network host -t $(IMAGE) .
@@ -78,14 +95,15 @@ typecheck: venv  ## mypy --strict
 unit: venv  ## fast tests only (no Docker)
 	$(PY) -m pytest -m 'not container and not aws and not sdk and not bench' $(PYTEST_ARGS)
 
-test: venv sdk-venv build lint typecheck  ## everything: lint, types, unit, container, deploy, SDK local mode, bench smoke
+test: venv sdk-venv sdk3-venv build lint typecheck  ## everything: lint, types, unit, container, deploy, SDK local mode, bench smoke
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: venv build  ## the seed workflow end to end on embedded data (CLASSIFICATION=1 for the classifier)
 	$(PY) local_test/demo.py $(if $(CLASSIFICATION),--classification,)
 
-local-mode: sdk-venv build  ## the image through SageMaker SDK local mode: fit, deploy, predict, transform (no AWS)
+local-mode: sdk-venv sdk3-venv build  ## the image through SageMaker SDK v2 and v3 local mode: fit, deploy, predict, transform (no AWS)
 	$(SDK_VENV)/bin/python local_test/local_mode.py
+	$(SDK3_VENV)/bin/python local_test/local_mode_v3.py
 
 bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 the first time); writes bench/results.json
 	PYTHONPATH=local_test $(PY) -m bench

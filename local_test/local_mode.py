@@ -1,6 +1,7 @@
 """Drive the boostbox image through SageMaker Python SDK local mode, with no AWS account.
 
-Estimator(image_uri=IMAGE, instance_type="local").fit with file:// CSV channels ->
+Estimator(image_uri=IMAGE, instance_type="local").fit with file:// CSV channels, the same in
+script mode (entry_point=local_test/script/train_script.py: the image's `train` runs it) ->
 deploy to a local endpoint -> predict with the CSV and JSON serializers -> delete model
 and endpoint -> a local batch transform -> delete its model. Every container it started is
 removed and its temp folders deleted, also on error, SIGTERM or the hard timeout.
@@ -47,7 +48,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -87,10 +88,16 @@ class Settings:
     instance_type: str
 
 
-def parse_args(argv: list[str] | None, environ: Mapping[str, str] = os.environ) -> Settings:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(
+    argv: list[str] | None,
+    environ: Mapping[str, str] = os.environ,
+    *,
+    out_name: str = "sdk-local",
+    description: str = __doc__.splitlines()[0],
+) -> Settings:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--image", default=environ.get("BOOSTBOX_IMAGE") or "boostbox:latest")
-    parser.add_argument("--out-dir", type=Path, default=HERE / "out" / "sdk-local")
+    parser.add_argument("--out-dir", type=Path, default=HERE / "out" / out_name)
     parser.add_argument("--data-dir", type=Path, default=HERE / "test_dir" / "input" / "data")
     parser.add_argument("--payload", type=Path, default=HERE / "payload.csv")
     parser.add_argument("--serving-port", type=int, default=0)
@@ -146,6 +153,23 @@ def run(settings: Settings, container_root: Path) -> dict[str, Any]:
     logger.info("fit done in %.1f s: %s", timings["fit"], estimator.model_data)
 
     started = time.monotonic()
+    scripted = Estimator(  # script mode: sagemaker_program + sagemaker_submit_directory
+        image_uri=settings.image,
+        role=settings.role,
+        instance_count=1,
+        instance_type=settings.instance_type,
+        output_path=f"file://{out / 'script-model'}",
+        base_job_name="boostbox-local-script",
+        entry_point="train_script.py",
+        source_dir=str(HERE / "script"),
+        hyperparameters={"n_estimators": 20, "max_depth": 3},
+        sagemaker_session=session,
+    )
+    scripted.fit(channels, logs=False)
+    timings["fit_script"] = time.monotonic() - started
+    logger.info("script-mode fit done in %.1f s: %s", timings["fit_script"], scripted.model_data)
+
+    started = time.monotonic()
     predictor = estimator.deploy(1, settings.instance_type, wait=False)
     timings["deploy"] = time.monotonic() - started
     text = settings.payload.read_text(encoding="utf-8").splitlines()
@@ -183,6 +207,7 @@ def run(settings: Settings, container_root: Path) -> dict[str, Any]:
     predictions_json.write_text(json.dumps(predictions, indent=2) + "\n", encoding="utf-8")
     return {
         "model_data": str(estimator.model_data),
+        "script_model_data": str(scripted.model_data),
         "endpoint_predictions": str(predictions_json),
         "transform_output": str(transformed),
         "transform_rows": len(lines),
@@ -191,14 +216,24 @@ def run(settings: Settings, container_root: Path) -> dict[str, Any]:
     }
 
 
+Workflow = Callable[[Settings, Path], dict[str, Any]]
+
+
 def main(argv: list[str] | None = None) -> int:
+    return guarded(parse_args(argv), run)
+
+
+def guarded(settings: Settings, workflow: Workflow) -> int:
+    """Run `workflow` under the socket guard, the hard timeout and signal cleanup.
+
+    Shared by this script (SDK v2) and local_mode_v3.py; `workflow` imports its SDK itself.
+    """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = parse_args(argv)
     guard = netguard.install()
     settings.out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("model", "transform", "batch"):
+    for stale in ("model", "script-model", "transform", "batch"):
         shutil.rmtree(settings.out_dir / stale, ignore_errors=True)
     container_root = Path(tempfile.mkdtemp(prefix="sagemaker-local-", dir=settings.out_dir))
     config_file = container_root / "sagemaker-config.yaml"  # JSON is valid YAML
@@ -238,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     watchdog.start()
     logger.info("SDK local mode with image %s -> %s", settings.image, settings.out_dir)
     try:
-        summary = run(settings, container_root)  # an SDK error propagates: traceback, exit 1
+        summary = workflow(settings, container_root)  # an SDK error: traceback, exit 1
     except BaseException:
         if aborting.is_set():  # the SDK failed because the watchdog is killing its containers:
             threading.Event().wait()  # let the watchdog finish and exit with its own code

@@ -78,6 +78,21 @@ def base_dir(environ: Mapping[str, str]) -> Path:
 # --- training -------------------------------------------------------------------------
 
 
+def decode_hyperparameter(value: str) -> str:
+    """A hyperparameters.json value as the user wrote it, whichever client encoded it.
+
+    Plain text (SDK v2 Estimator: `True`), JSON (v2 framework estimators: `"\"train.py\""`,
+    `true`), v3 (strings as text, the rest JSON: `true`, `[1, 2]`): only a JSON string
+    literal needs decoding; numbers, booleans and lists are parsed by their reader.
+    """
+    text = value.strip()
+    try:
+        decoded = json.loads(text) if text[:1] == '"' else None
+    except json.JSONDecodeError:
+        decoded = None
+    return decoded if isinstance(decoded, str) else value
+
+
 @dataclass(frozen=True)
 class ChannelConfig:
     """One entry of inputdataconfig.json."""
@@ -118,6 +133,12 @@ class TrainingConfig:
     job_name: str | None = None
     num_cpus: int = 1
     log_level: str = "INFO"
+    program: str | None = None
+    """Script mode: sagemaker_program, else SAGEMAKER_PROGRAM; None = the built-in algorithm."""
+    submit_directory: str | None = None
+    """sagemaker_submit_directory, else SAGEMAKER_SUBMIT_DIRECTORY; None = code in /opt/ml/code."""
+    resources: Mapping[str, Any] = field(default_factory=dict)
+    """resourceconfig.json as read (script mode passes it on)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> TrainingConfig:
@@ -125,7 +146,10 @@ class TrainingConfig:
         raw_hps = read_json(paths.hyperparameters, required=False) or {}
         if not isinstance(raw_hps, dict):
             raise ConfigError(f"Config file {paths.hyperparameters} must hold a JSON object.")
-        hps = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in raw_hps.items()}
+        hps = {
+            str(k): decode_hyperparameter(v) if isinstance(v, str) else json.dumps(v)
+            for k, v in raw_hps.items()
+        }
 
         raw_channels = read_json(paths.input_data_config, required=False)
         if raw_channels is None:
@@ -157,6 +181,11 @@ class TrainingConfig:
             job_name=environ.get("TRAINING_JOB_NAME"),
             num_cpus=_get(environ, "SM_NUM_CPUS", positive_int, cpu_count()),
             log_level=_get(environ, "SM_LOG_LEVEL_NAME", log_level, "INFO"),
+            program=hps.get("sagemaker_program") or environ.get("SAGEMAKER_PROGRAM") or None,
+            submit_directory=hps.get("sagemaker_submit_directory")
+            or environ.get("SAGEMAKER_SUBMIT_DIRECTORY")
+            or None,
+            resources=resources,
         )
 
 
@@ -201,6 +230,11 @@ class ServingConfig:
     """BOOSTBOX_LIBSVM_ONE_BASED: libsvm request index i is column i - 1 (default: column i)."""
     predict_threads: int = 1
     """Threads per worker for XGBoost prediction (OMP_NUM_THREADS); workers give parallelism."""
+    program: str | None = None
+    """SAGEMAKER_PROGRAM: the user's inference module (script mode); None = built-in only."""
+    submit_directory: str | None = None
+    """SAGEMAKER_SUBMIT_DIRECTORY (a folder, file:// or s3:// URL) holding `program`; default
+    /opt/ml/model/code. Multi-model endpoints look in each model's own code/ folder."""
     log_level: str = "INFO"
 
     @classmethod
@@ -241,5 +275,7 @@ class ServingConfig:
             inference_ensemble=_get(environ, "SAGEMAKER_INFERENCE_ENSEMBLE", parse_bool, True),
             libsvm_one_based=_get(environ, "BOOSTBOX_LIBSVM_ONE_BASED", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
+            program=environ.get("SAGEMAKER_PROGRAM", "").strip() or None,
+            submit_directory=environ.get("SAGEMAKER_SUBMIT_DIRECTORY", "").strip() or None,
             log_level=_get(environ, "BOOSTBOX_LOG_LEVEL", log_level, "INFO"),
         )

@@ -53,3 +53,12 @@ def sdk_python() -> Path:
     if not path.exists():
         pytest.fail(f"{path} not found: run `make sdk-venv`")
     return path
+
+
+@pytest.fixture(scope="session")
+def sdk3_python() -> Path:
+    """The SDK v3 virtualenv's interpreter; `make test` builds it (`make sdk3-venv`)."""
+    path = Path(os.environ.get("BOOSTBOX_SDK3_PYTHON") or ROOT / ".venv-sdk3" / "bin" / "python")
+    if not path.exists():
+        pytest.fail(f"{path} not found: run `make sdk3-venv`")
+    return path

@@ -56,8 +56,10 @@ def test_sdk_local_mode(image: str, sdk_python: Path, tmp_path: Path) -> None:
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["refused_connections"] == []
-    with tarfile.open(out / "model" / "model.tar.gz") as model:
-        assert "xgboost-model" in model.getnames()
+    for folder in ("model", "script-model"):
+        with tarfile.open(out / folder / "model.tar.gz") as model:
+            assert "xgboost-model" in model.getnames()
+    assert "Script mode: running train_script.py --max_depth 3 --n_estimators 20" in log
 
     transformed = (out / "transform" / "validation.csv.out").read_text().split()
     assert len(transformed) == VALIDATION_ROWS

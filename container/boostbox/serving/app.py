@@ -15,8 +15,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from boostbox.config import MB, ServingConfig
 from boostbox.errors import ServingError
-from boostbox.serving.invocation import Served, invoke, too_large
-from boostbox.serving.predictor import Scorer
+from boostbox.serving.ensemble import Ensemble
+from boostbox.serving.invocation import Handler, Served, invoke, too_large
+from boostbox.serving.predictor import Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,13 @@ def create_base_app(config: ServingConfig) -> Flask:
     return app
 
 
-def create_app(predictor: Scorer, config: ServingConfig) -> Flask:
-    """An app serving `predictor`; the model is already loaded, so /ping is simply 200."""
+def create_app(model: Predictor | Ensemble | Handler, config: ServingConfig) -> Flask:
+    """An app serving `model` (a predictor, fold ensemble, or script-mode handler).
+
+    The model is already loaded, so /ping is simply 200.
+    """
     app = create_base_app(config)
-    served = Served.build(predictor, config)
+    served = Served.build(model, config) if isinstance(model, Predictor | Ensemble) else model
 
     @app.post("/invocations")
     def invocations() -> Response:

@@ -23,7 +23,7 @@ from boostbox.artifact import MODEL_FILE, ModelMetadata
 from boostbox.config import ServingConfig
 from boostbox.errors import ModelLoadError
 from boostbox.formats import Matrix
-from boostbox.serving.predictor import OutputKind, Predictor, Scorer
+from boostbox.serving.predictor import OutputKind, Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +98,10 @@ def load_members(model_dir: Path, config: ServingConfig) -> list[Predictor]:
     ]
 
 
-def load_predictor(model_dir: Path, config: ServingConfig) -> Scorer:
+def load_predictor(model_dir: Path, config: ServingConfig) -> Predictor | Ensemble:
     """Load the model(s) in `model_dir` into this worker (both serving modes) and log them."""
     members = load_members(model_dir, config)
-    scorer: Scorer = members[0] if len(members) == 1 else Ensemble(members)
+    scorer = members[0] if len(members) == 1 else Ensemble(members)
     logger.info(
         "Model %s loaded: objective %s, %d features, %d model(s), rounds %s, fast path %s "
         "(pid %d).",

@@ -1,23 +1,28 @@
 """The one invocation pipeline, shared by /invocations and /models/<name>/invoke.
 
-Checks, in order: payload size (413), the custom-attributes header (400), the Accept header
-(406, before any parsing or predicting), the Content-Encoding (415; gzip bodies are
-decompressed, the limit counting the decompressed size), an empty body (204), the
-Content-Type (415), the body (400 naming row/column), Parquet column names against the
-model's (400), the feature count (400), then predicts and encodes.
+Checks, in order: payload size (413), the custom-attributes header (400), the
+Content-Encoding (415; gzip bodies are decompressed, the limit counting the decompressed
+size), an empty body (204); then the model's handler answers. The built-in handler (`Served`)
+checks the Accept header (406, before any parsing or predicting), the Content-Type (415), the
+body (400 naming row/column), Parquet column names against the model's (400), the feature
+count (400), then predicts and encodes. A script-mode handler (serving.hooks) runs the user's
+hooks, each falling back to these same built-in stages.
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Protocol
 
+import numpy as np
 from flask import Response, request
 
 from boostbox.config import MB, ServingConfig
-from boostbox.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from boostbox.serving import attributes, features
-from boostbox.serving.codecs import ENCODERS, decode, negotiate
+from boostbox.errors import BadRequest, PayloadTooLarge, ServingError, UnsupportedMediaType
+from boostbox.formats import Matrix
+from boostbox.serving import attributes, codecs, features
+from boostbox.serving.codecs import ENCODERS, negotiate
 from boostbox.serving.outputs import Output, Selection
 from boostbox.serving.predictor import OutputKind, Scorer
 
@@ -54,6 +59,57 @@ def decompressed(body: bytes, encoding: str | None, limit: int) -> bytes:
 
 
 @dataclass(frozen=True)
+class Call:
+    """One invocation as the handlers see it: body, headers, requested output."""
+
+    body: bytes
+    content_type: str | None
+    accept: str | None
+    kind: OutputKind
+
+
+class Handler(Protocol):
+    """A loaded model that answers invocations (built-in or script mode)."""
+
+    def respond(self, call: Call, config: ServingConfig) -> Response: ...
+
+
+def decode(
+    body: bytes,
+    content_type: str | None,
+    *,
+    libsvm_one_based: bool = False,
+    feature_names: tuple[str, ...] | None = None,
+) -> Matrix:
+    """The built-in input stage: Content-Type (415), body (400), Parquet names, >= 1 record."""
+    decoded = codecs.decode(body, content_type, libsvm_one_based=libsvm_one_based)
+    matrix = features.align(decoded, feature_names)
+    if matrix.shape[0] == 0:
+        raise BadRequest("The request body holds no records.")
+    return matrix
+
+
+def output_for(values: object, kind: OutputKind, selection: Selection | None) -> Output:
+    """The built-in output: the selection for plain predictions, else the kind's key.
+
+    `values` is what a predict stage returned: an ndarray, anything NumPy can make one of
+    (list, pandas), or an Output already.
+    """
+    if isinstance(values, Output):
+        return values
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as e:
+        raise ServingError(f"The prediction ({type(values).__name__}) is not an array.") from e
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if selection is not None and kind is OutputKind.PREDICTION:
+        return selection.select(array)
+    key = "score" if kind is OutputKind.PREDICTION else kind.value
+    return Output(key=key, values=array)
+
+
+@dataclass(frozen=True)
 class Served:
     """A loaded model with its output selection, built once per model and worker."""
 
@@ -70,30 +126,32 @@ class Served:
         )
         return cls(predictor, selection)
 
+    def respond(self, call: Call, config: ServingConfig) -> Response:
+        """The built-in stages: Accept first (406 before any work), decode, predict, encode."""
+        accept = negotiate(call.accept, config.default_accept)
+        matrix = decode(
+            call.body,
+            call.content_type,
+            libsvm_one_based=config.libsvm_one_based,
+            feature_names=self.predictor.metadata.feature_names,
+        )
+        values = self.predictor.predict(matrix, call.kind)
+        output = output_for(values, call.kind, self.selection)
+        return Response(ENCODERS[accept](output, config.batch), mimetype=accept)
 
-def invoke(served: Served, config: ServingConfig) -> Response:
+
+def invoke(served: Handler, config: ServingConfig) -> Response:
     """The one invocation pipeline: the current request through `served`'s model."""
     limit = config.max_payload_bytes
     length = request.content_length
     if length is not None and length > limit:
         raise PayloadTooLarge(too_large(limit))
     kind = attributes.parse(request.headers.get(attributes.HEADER))
-    accept = negotiate(request.headers.get("Accept"), config.default_accept)
+    accept = request.headers.get("Accept")
     body = decompressed(
         request.get_data(cache=False), request.headers.get("Content-Encoding"), limit
     )
     if not body:
         return Response(status=204)
-    decoded = decode(
-        body, request.headers.get("Content-Type"), libsvm_one_based=config.libsvm_one_based
-    )
-    matrix = features.align(decoded, served.predictor.metadata.feature_names)
-    if matrix.shape[0] == 0:
-        raise BadRequest("The request body holds no records.")
-    values = served.predictor.predict(matrix, kind)
-    if served.selection is not None and kind is OutputKind.PREDICTION:
-        output = served.selection.select(values)
-    else:
-        key = "score" if kind is OutputKind.PREDICTION else kind.value
-        output = Output(key=key, values=values)
-    return Response(ENCODERS[accept](output, config.batch), mimetype=accept)
+    call = Call(body, request.headers.get("Content-Type"), accept, kind)
+    return served.respond(call, config)

@@ -28,11 +28,11 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.errors import HaltServer
 
-from boostbox import artifact
+from boostbox import artifact, sourcedir
 from boostbox.config import ServingConfig
 from boostbox.errors import ConfigError, ModelLoadError
+from boostbox.serving import hooks
 from boostbox.serving.app import create_app
-from boostbox.serving.ensemble import load_predictor
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
 
@@ -48,8 +48,9 @@ WORKER_BOOT_ERROR = 3
 
 
 def build_app(config: ServingConfig) -> Flask:
-    """Load the model and wrap it in the app (runs in each worker)."""
-    return create_app(load_predictor(config.paths.model_dir, config), config)
+    """Load the model (through the user's model_fn in script mode) into the app, per worker."""
+    program = hooks.program_path(config)
+    return create_app(hooks.load_handler(config.paths.model_dir, config, program), config)
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -109,8 +110,16 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     if config.multi_model:
         return serve_multi_model(config)
     try:
-        model_file = artifact.find_model_file(config.paths.model_dir)
-        artifact.check_format(model_file, allow_pickle=config.allow_pickle)
+        module = check_program(config)
+    except ConfigError as e:
+        logger.error("boostbox serve: %s", e)
+        return 2
+    try:
+        if module is not None and "model_fn" in module.hooks:
+            model_file = module.path
+        else:
+            model_file = artifact.find_model_file(config.paths.model_dir)
+            artifact.check_format(model_file, allow_pickle=config.allow_pickle)
     except ModelLoadError as e:
         logger.error("boostbox serve: cannot start: %s", e)
         return 1
@@ -126,6 +135,17 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         config.max_payload_bytes,
     )
     return run_gunicorn(Server(config))
+
+
+def check_program(config: ServingConfig) -> hooks.UserModule | None:
+    """Script mode: install the code's requirements.txt and import the inference module once
+    in the master, so a failed install, a missing module, an import error or a hook conflict
+    stops the container before any worker starts."""
+    program = hooks.program_path(config)
+    if program is None:
+        return None
+    sourcedir.install_requirements(program.parent)
+    return hooks.load_module(program)
 
 
 def run_gunicorn(server: Server) -> int:

@@ -28,6 +28,7 @@ from boostbox.training.callbacks import Checkpoints
 from boostbox.training.dataset import Dataset
 from boostbox.training.fit import FitResult, check_labels, fit
 from boostbox.training.hyperparameters import Hyperparameters
+from boostbox.training.script import run_script
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +239,8 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
     try:
         config = TrainingConfig.from_environ(environ)
         configure_logging(config.log_level)
+        if config.program is not None:
+            return run_script(config, environ)
         run(config)
     except MemoryError as e:
         logger.exception("Training ran out of memory")

@@ -18,7 +18,15 @@ from flask import Flask, Response, jsonify, request
 
 from boostbox import artifact
 from boostbox.config import MB, ServingConfig
-from boostbox.errors import BadRequest, Conflict, InsufficientResources, ModelLoadError, NotFound
+from boostbox.errors import (
+    BadRequest,
+    ConfigError,
+    Conflict,
+    InsufficientResources,
+    ModelLoadError,
+    NotFound,
+)
+from boostbox.serving import hooks
 from boostbox.serving.app import create_base_app
 from boostbox.serving.invocation import invoke
 from boostbox.serving.multimodel.cache import (
@@ -106,9 +114,11 @@ class ModelsApi:
         if not directory.exists():
             raise NotFound(f"Model {name}: url {url} does not exist in the container.")
         try:
-            self.check_memory(name, artifact.find_model_file(directory))
+            program = hooks.model_program_path(directory, self.config)
+            if program is None:
+                self.check_memory(name, artifact.find_model_file(directory))
             served = load_served(url, self.config)
-        except ModelLoadError as e:
+        except (ModelLoadError, ConfigError) as e:
             raise BadRequest(f"Model {name} cannot be loaded: {e}") from e
         self.cache.put(self.registry.add(name, url), served)
         logger.info("Model %s registered from %s.", name, url)

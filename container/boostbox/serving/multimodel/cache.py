@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boostbox.config import MB, ServingConfig
-from boostbox.serving.ensemble import load_predictor
-from boostbox.serving.invocation import Served
+from boostbox.serving import hooks
+from boostbox.serving.invocation import Handler
 from boostbox.serving.multimodel.registry import Entry, ModelRegistry, Stamp, not_found
 
 logger = logging.getLogger(__name__)
@@ -84,9 +84,11 @@ def required_memory(model_bytes: int, workers: int) -> int:
     return MEMORY_FACTOR * model_bytes * workers + MEMORY_MARGIN
 
 
-def load_served(url: str, config: ServingConfig) -> Served:
-    """Load the model in `url` (a directory holding `xgboost-model`) into this worker."""
-    return Served.build(load_predictor(Path(url), config), config)
+def load_served(url: str, config: ServingConfig) -> Handler:
+    """Load the model in `url` into this worker: `xgboost-model`, or through the model's
+    own inference module in `code/` (script mode, serving.hooks)."""
+    model_dir = Path(url)
+    return hooks.load_handler(model_dir, config, hooks.model_program_path(model_dir, config))
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class Cached:
 
     url: str
     stamp: Stamp
-    served: Served
+    served: Handler
 
 
 class ModelCache:
@@ -112,7 +114,7 @@ class ModelCache:
     def __len__(self) -> int:
         return len(self._models)
 
-    def put(self, entry: Entry, served: Served) -> None:
+    def put(self, entry: Entry, served: Handler) -> None:
         with self._lock:
             self._models[entry.name] = Cached(entry.url, entry.stamp, served)
             self._models.move_to_end(entry.name)
@@ -132,7 +134,7 @@ class ModelCache:
                 if self.registry.stamp(name) != cached.stamp:
                     self.drop(name)
 
-    def served(self, name: str) -> Served:
+    def served(self, name: str) -> Handler:
         """The model `name` for an invocation: cached, or loaded now; NotFound if unloaded."""
         with self._lock:
             stamp = self.registry.stamp(name)

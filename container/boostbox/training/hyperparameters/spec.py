@@ -93,8 +93,16 @@ METRIC = re.compile(
 )
 
 
+def _names(raw: str) -> tuple[str, ...]:
+    """A comma list, also as a JSON list (SDK v3) or a Python list's text (v2 `str(list)`)."""
+    inner = raw.strip()
+    if inner[:1] == "[" and inner[-1:] == "]":
+        inner = inner[1:-1]
+    return tuple(n.strip().strip("'\"").strip() for n in inner.split(",") if n.strip())
+
+
 def _metrics(raw: str, spec: Spec) -> tuple[str, ...]:
-    names = tuple(m.strip() for m in raw.split(",") if m.strip())
+    names = _names(raw)
     if not names or not all(METRIC.match(m) for m in names):
         raise ValueError(raw)
     return names
@@ -126,7 +134,7 @@ def _signs(raw: str, spec: Spec) -> tuple[int, ...]:
 
 
 def _list(raw: str, spec: Spec) -> tuple[str, ...]:
-    names = tuple(n.strip() for n in raw.split(",") if n.strip())
+    names = _names(raw)
     if not names:
         raise ValueError(raw)
     return names
