@@ -19,6 +19,7 @@ import xgboost as xgb
 
 from boostbox import __version__
 from boostbox.errors import ModelLoadError
+from boostbox.imports import readmit
 from boostbox.paths import METADATA_FILE, MODEL_FILE
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
             "or re-save it with Booster.save_model."
         )
     logger.warning("Loading pickled model %s because %s is set.", path, PICKLE_OPT_IN)
+    readmit()  # a pickled sklearn estimator may import scikit-learn
     try:
         obj = pickle.loads(data)  # noqa: S301 - explicit user opt-in
     except Exception as e:

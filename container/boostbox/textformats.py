@@ -12,7 +12,6 @@ import logging
 import math
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from boostbox.errors import ParseError
@@ -159,6 +158,8 @@ def _parse_csv_pandas(data: str | bytes, sep: str) -> np.ndarray | None:
         return None
     if b"\x00" in raw:
         return None
+    import pandas as pd  # lazily: serving imports this module, and most requests are small
+
     try:
         frame = pd.read_csv(
             io.BytesIO(raw),
