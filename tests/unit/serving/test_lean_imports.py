@@ -1,4 +1,5 @@
-"""A serving worker never imports scikit-learn, and pandas/pyarrow only for a request needing them.
+"""A serving worker never imports scikit-learn nor scipy.special, and pandas/pyarrow only for a
+request needing them.
 
 Each check runs in a fresh interpreter (sys.modules of the test process already holds
 everything). The worker path is the `serve` entry's: keep_out(), then the app factory.
@@ -15,7 +16,8 @@ import pytest
 
 from tests.unit.serving.conftest import save, train
 
-HEAVY = ("sklearn", "pandas", "pyarrow")
+HEAVY = ("sklearn", "pandas", "pyarrow", "scipy.linalg")
+"""scipy.linalg stands for the real scipy.special, which imports it."""
 
 WORKER = """
 import json, sys
@@ -77,3 +79,18 @@ def test_without_keep_out_xgboost_would_import_sklearn() -> None:
         check=True,
     )
     assert proc.stdout.strip() == "True"
+
+
+def test_a_deferred_function_loads_the_real_module() -> None:
+    code = (
+        "from boostbox.imports import keep_out; keep_out()\n"
+        "import sys, numpy, xgboost.sklearn as s\n"
+        "assert 'scipy.linalg' not in sys.modules\n"
+        "print(round(float(s.softmax(numpy.array([0.0, 0.0]))[0]), 3))\n"
+        "import scipy.special\n"
+        "print(scipy.special.expit(0.0), 'sklearn' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.split() == ["0.5", "0.5", "False"]
