@@ -239,19 +239,25 @@ class TreeEvaluator:
         """Leaf value reached in every tree: (rows, trees), trees grouped by output group."""
         n = self._nodes
         rows, width = x.shape
-        node = np.broadcast_to(self._roots, (rows, self._roots.size))
         flat = x.ravel()
-        base = np.arange(rows, dtype=np.intp)[:, None] * width if rows > 1 else None
+        node = self._roots
+        offset = None
+        if rows > 1:
+            node = np.repeat(node[None, :], rows, axis=0)
+            offset = np.arange(0, rows * width, width, dtype=np.intp)[:, None]
         missing = bool(np.isnan(flat).any())
+        feature, threshold, left, default_right = n.feature, n.threshold, n.left, n.default_right
         for _ in range(n.depth):
-            index = n.feature.take(node)
-            values = flat.take(index if base is None else index + base)
-            right = values >= n.threshold.take(node)
+            index = feature.take(node)
+            if offset is not None:
+                index += offset
+            values = flat.take(index)
+            right = values >= threshold.take(node)
             if missing:
-                right |= np.isnan(values) & n.default_right.take(node)
-            node = n.left.take(node) + right
+                right |= np.isnan(values) & default_right.take(node)
+            node = left.take(node) + right
         leaves: np.ndarray = n.value.take(node)
-        return leaves
+        return leaves.reshape(rows, -1)
 
     def _margins(self, x: np.ndarray) -> np.ndarray:
         """Intercept + leaf values per output group in XGBoost's order: (rows, groups)."""
@@ -262,7 +268,8 @@ class TreeEvaluator:
             terms = np.empty((rows, end - start + 1), dtype=F32)
             terms[:, 0] = self.base_margin[group]
             terms[:, 1:] = leaves[:, start:end]
-            out[:, group] = np.cumsum(terms, axis=1, dtype=F32)[:, -1]
+            np.cumsum(terms, axis=1, dtype=F32, out=terms)
+            out[:, group] = terms[:, -1]
         return out
 
     def margin(self, x: np.ndarray) -> np.ndarray:

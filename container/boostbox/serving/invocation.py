@@ -7,6 +7,7 @@ body (400 naming row/column), the feature count (400), then predicts and encodes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Response, request
@@ -44,18 +45,29 @@ class Served:
         return cls(predictor, selection)
 
 
-def invoke(served: Served, config: ServingConfig) -> Response:
-    """The one invocation pipeline: the current request through `served`'s model."""
+@dataclass(frozen=True)
+class Headers:
+    """The request fields the pipeline reads, however the server parsed them."""
+
+    content_length: int | None
+    content_type: str | None
+    accept: str | None
+    custom_attributes: str | None
+
+
+def run(
+    served: Served, config: ServingConfig, headers: Headers, read: Callable[[], bytes]
+) -> tuple[int, str, bytes]:
+    """The one invocation pipeline: (status, media type, body); errors are raised, typed."""
     limit = config.max_payload_bytes
-    length = request.content_length
-    if length is not None and length > limit:
+    if headers.content_length is not None and headers.content_length > limit:
         raise PayloadTooLarge(too_large(limit))
-    kind = attributes.parse(request.headers.get(attributes.HEADER))
-    accept = negotiate(request.headers.get("Accept"), config.default_accept)
-    body = request.get_data(cache=False)
+    kind = attributes.parse(headers.custom_attributes)
+    accept = negotiate(headers.accept, config.default_accept)
+    body = read()
     if not body:
-        return Response(status=204)
-    decode, params = decoder_for(request.headers.get("Content-Type"))
+        return 204, "", b""
+    decode, params = decoder_for(headers.content_type)
     matrix = decode(body, params)
     if matrix.shape[0] == 0:
         raise BadRequest("The request body holds no records.")
@@ -65,4 +77,18 @@ def invoke(served: Served, config: ServingConfig) -> Response:
     else:
         key = "score" if kind is OutputKind.PREDICTION else kind.value
         output = Output(key=key, values=values)
-    return Response(ENCODERS[accept](output, config.batch), mimetype=accept)
+    return 200, accept, ENCODERS[accept](output, config.batch)
+
+
+def invoke(served: Served, config: ServingConfig) -> Response:
+    """The pipeline for Flask's current request (large bodies, multi-model endpoints)."""
+    headers = Headers(
+        request.content_length,
+        request.headers.get("Content-Type"),
+        request.headers.get("Accept"),
+        request.headers.get(attributes.HEADER),
+    )
+    status, media, body = run(served, config, headers, lambda: request.get_data(cache=False))
+    if status == 204:
+        return Response(status=204)
+    return Response(body, mimetype=media)
