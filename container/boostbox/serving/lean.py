@@ -1,10 +1,12 @@
-"""The lean path: `POST /invocations` with a small body, served without Flask's machinery.
+"""The lean path: `POST /invocations` with a Content-Length, served without Flask's machinery.
 
 A WSGI middleware in front of the Flask app (same gunicorn app, same worker). For a
-POST to /invocations with a Content-Length up to LEAN_MAX_BYTES it reads the few environ keys
-the pipeline needs and runs `invocation.run` directly: no URL routing, no Request/Response
-objects, no context locals. Everything else (other routes, methods, chunked or large
-bodies, multi-model endpoints) goes to Flask unchanged. Errors go through `app.error_body`,
+POST to /invocations with a Content-Length within the payload limit it reads the few environ
+keys the pipeline needs and runs `invocation.run` directly: no URL routing, no
+Request/Response objects, no context locals, and the body read in one call (werkzeug reads
+it in 64 KB chunks and joins them: measured 134 -> 112 ms CPU for a 6 MB CSV batch).
+Everything else (other routes and methods, chunked bodies, bodies over the limit,
+multi-model endpoints) goes to Flask unchanged. Errors go through `app.error_body`,
 the mapping Flask's handler uses, so statuses and JSON bodies are the same on both paths;
 response headers are the ones Flask would send (Content-Type via werkzeug, Content-Length).
 
@@ -23,8 +25,6 @@ from boostbox.config import ServingConfig
 from boostbox.serving.codecs import ENCODERS
 from boostbox.serving.invocation import Headers, Served, run
 
-LEAN_MAX_BYTES = 64 * 1024
-"""Bodies up to this size take the lean path; larger ones (batches) gain nothing from it."""
 PATH = "/invocations"
 JSON = "application/json"
 
@@ -47,7 +47,8 @@ class LeanInvocations:
         self.served = served
         self.config = config
         self.error_body = error_body
-        self.limit = min(LEAN_MAX_BYTES, config.max_payload_bytes)
+        self.limit = config.max_payload_bytes
+        """Longer bodies go to Flask, whose MAX_CONTENT_LENGTH answers 413."""
         self.content_types = {m: get_content_type(m, "utf-8") for m in (*ENCODERS, JSON)}
         self.status_lines: dict[int, str] = {}
         self.empty = [("Content-Type", get_content_type("text/html", "utf-8"))]

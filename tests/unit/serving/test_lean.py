@@ -13,8 +13,8 @@ from flask import Flask
 from werkzeug.test import Client
 
 from boostbox.config import ServingConfig
-from boostbox.serving import lean
 from boostbox.serving.app import create_app
+from boostbox.serving.invocation import too_large
 from boostbox.serving.lean import LeanInvocations
 from boostbox.serving.predictor import Predictor
 
@@ -60,26 +60,34 @@ def test_lean_answers_as_flask_does(
     assert _answer(lean_app, headers, body) == _answer(flask_app, headers, body)
 
 
-def test_small_bodies_take_the_lean_path_and_large_ones_flask(
-    predictors: dict[str, Predictor], monkeypatch: pytest.MonkeyPatch
+def test_invocations_take_the_lean_path_and_everything_else_flask(
+    predictors: dict[str, Predictor],
 ) -> None:
-    app = create_app(predictors["binary"], ServingConfig())
-    calls: list[int] = []
+    app = create_app(predictors["binary"], ServingConfig(max_payload_bytes=1024))
+    calls: list[str] = []
     inner = app.wsgi_app.app  # type: ignore[attr-defined]
 
     def counting(environ: dict[str, Any], start_response: Any) -> Any:
-        calls.append(1)
+        calls.append(environ["PATH_INFO"])
         return inner(environ, start_response)
 
     app.wsgi_app.app = counting  # type: ignore[attr-defined]
     client = app.test_client()
     assert client.post("/invocations", data=ROW, content_type="text/csv").status_code == 200
     assert calls == []
-    big = ROW * (lean.LEAN_MAX_BYTES // len(ROW) + 1)
-    assert client.post("/invocations", data=big, content_type="text/csv").status_code == 200
-    assert calls == [1]
+    over = client.post("/invocations", data=ROW * 100, content_type="text/csv")
+    assert over.status_code == 413
+    assert over.get_json() == {"error": too_large(1024)}
     assert client.get("/ping").status_code == 200
-    assert calls == [1, 1]
+    assert calls == ["/invocations", "/ping"]
+
+
+def test_a_large_batch_answers_as_flask_does(predictors: dict[str, Predictor]) -> None:
+    app = create_app(predictors["binary"], ServingConfig())
+    lean_app, flask_app = _both(app)
+    headers = {"Content-Type": "text/csv"}
+    batch = ROW * 20_000
+    assert _answer(lean_app, headers, batch) == _answer(flask_app, headers, batch)
 
 
 def test_the_payload_limit_is_the_same_on_both_paths(predictors: dict[str, Predictor]) -> None:
