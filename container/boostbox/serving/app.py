@@ -13,12 +13,11 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from boostbox.config import MB, ConfigError, ServingConfig
+from boostbox.config import MB, ServingConfig
 from boostbox.errors import ServingError
-from boostbox.serving.codecs import ENCODERS
 from boostbox.serving.invocation import Served, invoke, too_large
 from boostbox.serving.lean import LeanInvocations
-from boostbox.serving.predictor import Predictor
+from boostbox.serving.predictor import Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +46,6 @@ def error_body(error: Exception, limit: int, method: str, path: str) -> tuple[in
 
 def create_base_app(config: ServingConfig) -> Flask:
     """/ping, /execution-parameters and the error handler, shared by both serving modes."""
-    if config.default_accept not in ENCODERS:
-        raise ConfigError(
-            f"Config 'SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT' has value '{config.default_accept}'. "
-            f"Not one of {', '.join(ENCODERS)}."
-        )
     app = Flask("boostbox")
     limit = config.max_payload_bytes
     app.config["MAX_CONTENT_LENGTH"] = limit
@@ -79,7 +73,7 @@ def create_base_app(config: ServingConfig) -> Flask:
     return app
 
 
-def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
+def create_app(predictor: Scorer, config: ServingConfig) -> Flask:
     """An app serving `predictor`; the model is already loaded, so /ping is simply 200."""
     app = create_base_app(config)
     served = Served.build(predictor, config)

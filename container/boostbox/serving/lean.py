@@ -76,13 +76,14 @@ class LeanInvocations:
             environ.get("CONTENT_TYPE"),
             environ.get("HTTP_ACCEPT"),
             environ.get("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES"),
+            environ.get("HTTP_CONTENT_ENCODING"),
         )
         stream = environ["wsgi.input"]
         try:
             status, media, body = run(
                 self.served, self.config, headers, lambda: stream.read(length)
             )
-        except Exception as error:  # noqa: BLE001 - the one mapping decides, as in Flask
+        except Exception as error:
             status, body = self.error_body(error, self.config.max_payload_bytes, "POST", PATH)
             media = JSON
         if status == 204:

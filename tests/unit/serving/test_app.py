@@ -7,8 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from boostbox.config import MB, ConfigError, ServingConfig
+from boostbox.config import MB, ServingConfig
+from boostbox.errors import ConfigError
+from boostbox.formats.mediatypes import ENCODABLE
 from boostbox.serving.app import create_app
+from boostbox.serving.codecs import ENCODERS
 from boostbox.serving.predictor import OutputKind, Predictor
 from tests.unit.serving.conftest import ClientFactory
 
@@ -53,9 +56,13 @@ def test_default_accept_override(make_client: ClientFactory) -> None:
         assert "score" in response.get_json()["predictions"][0]
 
 
-def test_unsupported_default_accept_is_a_config_error(predictors: dict[str, Predictor]) -> None:
-    with pytest.raises(ConfigError, match="SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"):
-        create_app(predictors["binary"], ServingConfig(default_accept="text/html"))
+def test_unsupported_default_accept_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT.*text/html"):
+        ServingConfig.from_environ({"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/html"})
+
+
+def test_every_configurable_accept_has_an_encoder() -> None:
+    assert set(ENCODABLE) == set(ENCODERS)
 
 
 def test_jsonlines_without_selection_is_one_score_per_line(make_client: ClientFactory) -> None:
@@ -187,15 +194,29 @@ def test_unexpected_errors_are_500_json_and_the_app_keeps_serving(exploding: Pre
     assert client.get("/ping").status_code == 200
 
 
-def test_unknown_custom_attribute_is_400(make_client: ClientFactory) -> None:
+@pytest.mark.parametrize("header", ["trace_id=abc", "3f2b8c1e-9d4a-4f6e-8a7b-2c1d0e9f8a7b"])
+def test_foreign_custom_attributes_are_ignored(make_client: ClientFactory, header: str) -> None:
+    client = make_client()
+    plain = client.post("/invocations", data=ROW, content_type="text/csv")
+    response = client.post(
+        "/invocations",
+        data=ROW,
+        content_type="text/csv",
+        headers={"X-Amzn-SageMaker-Custom-Attributes": header},
+    )
+    assert response.status_code == 200
+    assert response.data == plain.data
+
+
+def test_malformed_output_attribute_is_400(make_client: ClientFactory) -> None:
     response = make_client().post(
         "/invocations",
         data=ROW,
         content_type="text/csv",
-        headers={"X-Amzn-SageMaker-Custom-Attributes": "explain=yes"},
+        headers={"X-Amzn-SageMaker-Custom-Attributes": "trace_id=abc,output=explain"},
     )
     assert response.status_code == 400
-    assert "explain" in error(response)
+    assert "output 'explain'" in error(response)
 
 
 def test_payload_over_the_limit_is_413(make_client: ClientFactory) -> None:

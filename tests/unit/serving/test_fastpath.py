@@ -90,9 +90,9 @@ def test_an_intercept_one_ulp_off_fails_the_probe() -> None:
     x = rows_with_edges(booster)
     margin = booster.inplace_predict(x, predict_type="margin").reshape(-1, 1)
     expected = booster.inplace_predict(x)
-    assert evaluator._disagreement(x, margin, expected) == ""  # noqa: SLF001
+    assert evaluator._disagreement(x, margin, expected) == ""
     evaluator.base_margin = np.nextafter(evaluator.base_margin, np.float32(np.inf))
-    assert "margin differs" in evaluator._disagreement(x, margin, expected)  # noqa: SLF001
+    assert "margin differs" in evaluator._disagreement(x, margin, expected)
 
 
 def test_base_score_is_applied() -> None:

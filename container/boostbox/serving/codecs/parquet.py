@@ -1,43 +1,30 @@
-"""application/x-parquet: every column is a feature, in file order (no label column)."""
+"""application/x-parquet: every column is a feature (no label column), matched by name.
+
+Read by the shared `boostbox.formats.parquet` reader, with the same type rule as training;
+columns pandas wrote for its index (`__index_level_0__`, or a named index) are dropped
+there. The column names go on with the rows: a model that knows its feature names gets its
+columns by name (reordered as needed), never silently by position (serving.features).
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 
-import numpy as np
-
-from boostbox.errors import BadRequest
+from boostbox.errors import BadRequest, ParseError
+from boostbox.serving.codecs.common import Frame
 
 MEDIA = "application/x-parquet"
 
 
-def decode(body: bytes, params: Mapping[str, str]) -> np.ndarray:
-    """A Parquet file -> 2-D float32; nulls are missing values."""
-    import pyarrow as pa  # lazily: ~40 MB a worker that gets no Parquet request never pays
-    import pyarrow.parquet as pq
+def decode(body: bytes, params: Mapping[str, str]) -> Frame:
+    """A Parquet file -> 2-D float32 rows with their column names; nulls are missing values."""
+    # lazily: pyarrow costs ~40 MB that a worker without Parquet requests never pays
+    from boostbox.formats.parquet import read_table
 
     try:
-        table = pq.read_table(io.BytesIO(body))
-    except (pa.ArrowException, OSError) as e:
+        matrix, names = read_table(body)
+    except ParseError as e:
         raise BadRequest(f"Malformed {MEDIA} body: {e}") from e
-    columns = []
-    for number, (name, column) in enumerate(
-        zip(table.column_names, table.columns, strict=True), start=1
-    ):
-        kind = column.type
-        if not (
-            pa.types.is_integer(kind)
-            or pa.types.is_floating(kind)
-            or pa.types.is_boolean(kind)
-            or pa.types.is_null(kind)
-            or pa.types.is_decimal(kind)
-        ):
-            raise BadRequest(
-                f"Parquet column {number} ('{name}') has type {kind}; features must be numeric."
-            )
-        filled = column.cast(pa.float32()).fill_null(float("nan"))
-        columns.append(filled.to_numpy())
-    if not columns:
-        raise BadRequest("The Parquet body has no columns.")
-    return np.column_stack(columns).astype(np.float32, copy=False)
+    if matrix.shape[1] == 0:
+        raise BadRequest("The Parquet body has no feature columns.")
+    return Frame(matrix, names)

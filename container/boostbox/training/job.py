@@ -1,7 +1,7 @@
-"""`train` entry point: config -> hyperparameters -> data -> fit -> model + evaluation files.
+"""The `train` entry: config -> hyperparameters -> channels -> fit -> artifact + evaluation.
 
 Everything that can fail ends here as one line in output/failure and an exit code:
-2 for the user's inputs (UserError), 1 for boostbox itself (traceback to stderr only).
+2 for the user's inputs (UserError), 1 for boostbox or the platform (traceback on stderr).
 """
 
 from __future__ import annotations
@@ -13,25 +13,32 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from boostbox import artifact, data, hyperparameters
+import numpy as np
+
+from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
 from boostbox.errors import AlgorithmError, DataError, UserError
 from boostbox.paths import OptMl
-from boostbox.train import check_labels, fit
+from boostbox.training import channels, hyperparameters, kfold
+from boostbox.training.callbacks import Checkpoints
+from boostbox.training.dataset import Dataset
+from boostbox.training.fit import FitResult, check_labels, fit
+from boostbox.training.hyperparameters import Hyperparameters
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINT_EVERY = 10
-"""Rounds between checkpoints when checkpointconfig.json is present."""
 
 EVALUATION_FILE = "evaluation.json"
 FAILURE_LIMIT = 1000
 """Bytes of the failure line: SageMaker keeps the first 1024 characters as FailureReason."""
 
 _HANDLER_FLAG = "_boostbox_handler"
+
+SCRIPT_MODE_CHANNELS = frozenset({"code", "sm_drivers"})
+"""Channels the SageMaker SDK adds for script mode; not data, not an error."""
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -53,10 +60,7 @@ def configure_logging(level: str = "INFO") -> None:
         setattr(handler, _HANDLER_FLAG, True)
         target.addHandler(handler)
         target.propagate = False
-    try:
-        logging.getLogger("boostbox").setLevel(level.strip().upper() or "INFO")
-    except ValueError:
-        logging.getLogger("boostbox").setLevel("INFO")
+    logging.getLogger("boostbox").setLevel(level)
     logging.getLogger("boostbox.metrics").setLevel("INFO")
     logging.captureWarnings(True)
 
@@ -74,22 +78,28 @@ def write_failure(paths: OptMl, message: str) -> None:
         logger.error("Could not write %s: %s", paths.failure_file, e)
 
 
-def _load(config: TrainingConfig, hp: hyperparameters.Hyperparameters) -> dict[str, data.Dataset]:
+def _load(config: TrainingConfig, hp: Hyperparameters) -> dict[str, Dataset]:
     if TRAIN_CHANNEL not in config.channels:
         given = ", ".join(sorted(config.channels)) or "none"
         raise DataError(
             f"The required channel '{TRAIN_CHANNEL}' is missing (channels given: {given})."
         )
     for name in sorted(set(config.channels) - {TRAIN_CHANNEL, VALIDATION_CHANNEL}):
-        logger.info("Ignoring channel '%s': boostbox reads only train and validation.", name)
+        if name not in SCRIPT_MODE_CHANNELS:
+            raise DataError(
+                f"Channel '{name}' is not one the algorithm reads: give 'train' and optionally "
+                "'validation' (as the official algorithm, other channels are refused so a typo "
+                "cannot silently train without validation)."
+            )
+        logger.info("Ignoring channel '%s' (added by the SageMaker SDK for scripts).", name)
     loaded = {}
     for name in (TRAIN_CHANNEL, VALIDATION_CHANNEL):
         if name in config.channels:
-            loaded[name] = data.load_channel(
+            loaded[name] = channels.load_channel(
                 config.paths.channel(name), config.channels[name], csv_weights=hp.csv_weights
             )
     if VALIDATION_CHANNEL in loaded:
-        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = data.align(
+        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = channels.align(
             loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL]
         )
     for name, dataset in loaded.items():
@@ -98,39 +108,22 @@ def _load(config: TrainingConfig, hp: hyperparameters.Hyperparameters) -> dict[s
     return loaded
 
 
-def run(config: TrainingConfig) -> dict[str, Any]:
-    """The training job proper; returns the evaluation summary it also writes."""
-    started = time.monotonic()
-    config.paths.failure_file.unlink(missing_ok=True)
-    config.paths.success_file.unlink(missing_ok=True)
-    hp = hyperparameters.parse(config.hyperparameters, num_cpus=config.num_cpus)
-    if len(config.hosts) > 1:
-        logger.warning(
-            "%d hosts: boostbox trains on this host's (%s) data only, not distributed.",
-            len(config.hosts),
-            config.current_host,
-        )
-    loaded = _load(config, hp)
-    loaded_at = time.monotonic()
-    result = fit(
-        hp,
-        loaded[TRAIN_CHANNEL],
-        loaded.get(VALIDATION_CHANNEL),
-        checkpoint_dir=config.checkpoint_dir,
-        checkpoint_every=CHECKPOINT_EVERY,
-    )
-    trained_at = time.monotonic()
+def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConfig) -> Path:
     metadata = ModelMetadata.from_booster(
         result.booster,
         best_iteration=result.best_iteration,
         best_score=result.best_score,
         eval_metric=result.eval_metric,
     )
-    names = loaded[TRAIN_CHANNEL].feature_names
     if names:
         metadata = replace(metadata, feature_names=names)
-    model_path = artifact.save(result.booster, config.paths.model_dir, metadata)
-    summary: dict[str, Any] = {
+    return artifact.save(result.booster, config.paths.model_dir, metadata)
+
+
+def _summary(
+    hp: Hyperparameters, result: FitResult, loaded: dict[str, Dataset], seconds: dict[str, float]
+) -> dict[str, Any]:
+    return {
         "objective": hp.objective,
         "best_iteration": result.best_iteration,
         "best_score": result.best_score,
@@ -140,12 +133,88 @@ def run(config: TrainingConfig) -> dict[str, Any]:
         "metrics": result.metrics,
         "rows": {name: ds.rows for name, ds in loaded.items()},
         "num_features": loaded[TRAIN_CHANNEL].num_features,
-        "seconds": {
-            "load": round(loaded_at - started, 3),
-            "train": round(trained_at - loaded_at, 3),
-            "save": round(time.monotonic() - trained_at, 3),
-        },
+        "seconds": {key: round(value, 3) for key, value in seconds.items()},
     }
+
+
+PREDICTIONS_FILE = "predictions.csv"
+"""k-fold's out-of-fold predictions in output/data (the official file name and layout)."""
+
+
+def run_kfold(
+    config: TrainingConfig, hp: Hyperparameters, loaded: dict[str, Dataset]
+) -> dict[str, Any]:
+    """k-fold: fold models `xgboost-model-<i>`, predictions.csv, evaluation.json."""
+    data = loaded[TRAIN_CHANNEL]
+    if VALIDATION_CHANNEL in loaded:
+        data = channels.join(data, loaded[VALIDATION_CHANNEL])
+    if config.checkpoint_dir:
+        logger.warning("Checkpoints are not written during k-fold cross-validation.")
+    result = kfold.cross_validate(hp, data)
+    model_dir = config.paths.model_dir
+    for number, fold in enumerate(result.folds):
+        metadata = ModelMetadata.from_booster(
+            fold.booster, eval_metric=fold.eval_metric, best_score=fold.best_score
+        )
+        if data.feature_names:
+            metadata = replace(metadata, feature_names=data.feature_names)
+        artifact.save(fold.booster, model_dir, metadata, fold=number)
+    output = config.paths.output_data_dir
+    output.mkdir(parents=True, exist_ok=True)
+    np.savetxt(output / PREDICTIONS_FILE, result.predictions, delimiter=",", fmt="%f")
+    summary = {
+        "objective": hp.objective,
+        "kfold": hp.kfold,
+        "num_cv_round": hp.num_cv_round,
+        "models": len(result.folds),
+        "best_iterations": [fold.best_iteration for fold in result.folds],
+        "metrics": result.summary,
+        "rows": data.rows,
+        "num_features": data.num_features,
+    }
+    (output / EVALUATION_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    config.paths.success_file.write_text("", encoding="utf-8")
+    logger.info(
+        "Saved %d fold models in %s; out-of-fold predictions in %s.",
+        len(result.folds),
+        model_dir,
+        output / PREDICTIONS_FILE,
+    )
+    return summary
+
+
+def run(config: TrainingConfig) -> dict[str, Any]:
+    """The training job proper; returns the evaluation summary it also writes."""
+    started = time.monotonic()
+    config.paths.failure_file.unlink(missing_ok=True)
+    config.paths.success_file.unlink(missing_ok=True)
+    logger.info(
+        "Training job %s on %s (%d CPUs).",
+        config.job_name or "(local)",
+        config.current_host,
+        config.num_cpus,
+    )
+    hp = hyperparameters.parse(config.hyperparameters, num_cpus=config.num_cpus)
+    if len(config.hosts) > 1:
+        logger.warning(
+            "%d hosts: boostbox trains on this host's (%s) data only, not distributed.",
+            len(config.hosts),
+            config.current_host,
+        )
+    loaded = _load(config, hp)
+    if hp.kfold:
+        return run_kfold(config, hp, loaded)
+    loaded_at = time.monotonic()
+    checkpoints = Checkpoints(config.checkpoint_dir) if config.checkpoint_dir else None
+    result = fit(hp, loaded[TRAIN_CHANNEL], loaded.get(VALIDATION_CHANNEL), checkpoints=checkpoints)
+    trained_at = time.monotonic()
+    model_path = _save(result, loaded[TRAIN_CHANNEL].feature_names, config)
+    seconds = {
+        "load": loaded_at - started,
+        "train": trained_at - loaded_at,
+        "save": time.monotonic() - trained_at,
+    }
+    summary = _summary(hp, result, loaded, seconds)
     config.paths.output_data_dir.mkdir(parents=True, exist_ok=True)
     summary_path = config.paths.output_data_dir / EVALUATION_FILE
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -170,6 +239,10 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         config = TrainingConfig.from_environ(environ)
         configure_logging(config.log_level)
         run(config)
+    except MemoryError as e:
+        logger.exception("Training ran out of memory")
+        write_failure(paths, f"Internal error: out of memory ({e}); use a larger instance.")
+        return AlgorithmError.exit_code
     except UserError as e:
         logger.error("Training failed: %s", e)
         write_failure(paths, str(e))
@@ -178,7 +251,7 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")
         return AlgorithmError.exit_code
-    except Exception as e:  # noqa: BLE001 - the last line of defence: one clean failure line
+    except Exception as e:  # the last line of defence: one clean failure line
         logger.exception("Training failed with an unexpected error")
         write_failure(paths, f"Internal error ({type(e).__name__}): {e}")
         return AlgorithmError.exit_code
