@@ -6,6 +6,7 @@ through the Flask app alone (the middleware's inner app), and the answers are co
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import pytest
@@ -31,6 +32,8 @@ CASES: list[tuple[str, dict[str, str], bytes]] = [
         ROW,
     ),
     ("empty", {"Content-Type": "text/csv"}, b""),
+    ("gzip", {"Content-Type": "text/csv", "Content-Encoding": "gzip"}, gzip.compress(ROW)),
+    ("bad-encoding", {"Content-Type": "text/csv", "Content-Encoding": "br"}, ROW),
     ("bad-type", {"Content-Type": "text/plain"}, ROW),
     ("no-type", {}, ROW),
     ("bad-accept", {"Content-Type": "text/csv", "Accept": "application/xml"}, ROW),
