@@ -174,8 +174,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.results_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     sys.stdout.write(report.table(rows) + "\n")
     logger.info("wrote %s in %.0f s", settings.results_path, result["elapsed_s"])
+    return report_failures(failed, raw)
+
+
+def report_failures(failed: list[str], raw: dict[str, Any]) -> int:
+    """After every section ran: one loud line per failed section (with its error), exit 1."""
+    for key in failed:
+        section = raw.get("stacks", {}).get(key) or raw.get(key) or {}
+        reason = section.get("error", "see the log above") if isinstance(section, dict) else ""
+        last = str(reason).strip().splitlines()[-1:] or ["see the log above"]
+        logger.error("FAILED section %s: %s", key, last[0])
     if failed:
-        logger.error("failed: %s", ", ".join(failed))
+        logger.error("bench incomplete: %d section(s) failed: %s", len(failed), ", ".join(failed))
     return 1 if failed else 0
 
 

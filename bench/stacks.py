@@ -178,15 +178,57 @@ def byoc(settings: Settings) -> contextlib.AbstractContextManager[servers.Runnin
     )
 
 
-def _find_python() -> str:
+def _runs(python: str) -> bool:
+    """True if `python` starts and is a version MLServer supports (a pyenv shim may not)."""
+    check = "import sys; assert (3, 10) <= sys.version_info < (3, 13)"
+    try:
+        proc = subprocess.run([python, "-c", check], capture_output=True, timeout=60, check=False)
+    except OSError:
+        return False
+    return proc.returncode == 0
+
+
+def python_candidates() -> list[str]:
+    """Interpreters to try, as the Makefile picks them: on PATH, then pyenv's installed versions."""
+    found: list[str] = []
     for name in MLSERVER_PYTHONS:
-        found = shutil.which(name)
-        if found:
-            return found
-        pyenv = sorted(Path.home().glob(f".pyenv/versions/{name.removeprefix('python')}*/bin"))
-        if pyenv and (pyenv[-1] / "python3").exists():
-            return str(pyenv[-1] / "python3")
-    raise RuntimeError(f"MLServer needs one of {', '.join(MLSERVER_PYTHONS)}; none found")
+        on_path = shutil.which(name)
+        if on_path:
+            found.append(on_path)
+        version = name.removeprefix("python")
+        found += [
+            str(p) for p in sorted(Path.home().glob(f".pyenv/versions/{version}*/bin/python3"))
+        ]
+    return found
+
+
+def _uv_python() -> str | None:
+    """uv's own pick (`uv python find`): an interpreter it manages or one it can see."""
+    uv = Path(sys.executable).with_name("uv")
+    command = str(uv) if uv.exists() else shutil.which("uv")
+    if not command:
+        return None
+    for version in ("3.12", "3.11", "3.10"):
+        proc = subprocess.run(
+            [command, "python", "find", version], capture_output=True, text=True, check=False
+        )
+        if proc.returncode == 0 and _runs(proc.stdout.strip()):
+            return proc.stdout.strip()
+    return None
+
+
+def find_python() -> str:
+    """The first interpreter that actually runs and is 3.10-3.12 (MLServer 1.7's range)."""
+    for candidate in python_candidates():
+        if _runs(candidate):
+            return candidate
+    found = _uv_python()
+    if found:
+        return found
+    raise RuntimeError(
+        f"MLServer needs {' / '.join(MLSERVER_PYTHONS)} and none runs here "
+        "(install one, e.g. `uv python install 3.12`)"
+    )
 
 
 def mlserver_venv(settings: Settings) -> Path:
@@ -195,7 +237,7 @@ def mlserver_venv(settings: Settings) -> Path:
     exe = venv / "bin" / "mlserver"
     if exe.exists():
         return exe
-    python = _find_python()
+    python = find_python()
     logger.info("creating %s with %s (once)", venv, python)
     subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
     pip = [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]

@@ -14,10 +14,18 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(train_main())
     if verb == "serve":
-        from boostbox.serving.server import main as serve_main
-
-        sys.exit(serve_main())
+        serve()
     os.execvp(args[0], args)
+
+
+def serve() -> None:
+    """`serve` without scikit-learn in the workers (boostbox.imports), then gunicorn."""
+    from boostbox.imports import keep_out
+
+    keep_out()
+    from boostbox.serving.server import main as serve_main
+
+    sys.exit(serve_main())
 
 
 if __name__ == "__main__":

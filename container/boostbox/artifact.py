@@ -21,6 +21,7 @@ import xgboost as xgb
 
 from boostbox import __version__
 from boostbox.errors import AlgorithmError, ModelLoadError, xgboost_message
+from boostbox.imports import readmit
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
             "or re-save it with Booster.save_model."
         )
     logger.warning("Loading pickled model %s because %s is set.", path, PICKLE_OPT_IN)
+    readmit()  # a pickled sklearn estimator may import scikit-learn
     try:
         obj = pickle.loads(data)  # unpickling runs code: the user opted in
     except Exception as e:

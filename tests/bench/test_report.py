@@ -14,9 +14,9 @@ def _point(rps: float, p99: float = 5.0) -> dict[str, Any]:
 def test_ratios_and_targets() -> None:
     raw: dict[str, Any] = {
         "stacks": {
-            "boostbox": {"points": {"8": _point(3000, p99=12.0)}},
+            "boostbox": {"points": {"8": _point(3600, p99=12.0)}},
             "floor": {"points": {"8": _point(3500)}},
-            "mlserver": {"points": {"8": _point(1000)}},
+            "mlserver": {"points": {"8": _point(1200)}},
             "byoc": {"error": "build failed"},
         },
         "inprocess_one_row": {"per_second": 5000.0, "p50_ms": 0.2, "p99_ms": 0.3},
@@ -25,18 +25,20 @@ def test_ratios_and_targets() -> None:
         },
         "batch_server": {"rows": {"server_ms": 6.0}},
         "image_size_mb": 538.0,
-        "cold_start_s": [1.5, 2.5, 1.8],
+        "cold_start_s": [0.5, 2.5, 0.8],
         "worker_rss_mb": [120.0, 130.0],
     }
     rows = {(r.section, r.metric): r for r in report.all_rows(raw, (8,))}
     ml = rows[("serve 1-row c=8", "throughput x mlserver")]
     assert ml.ratio == 3.0 and ml.met is True
     floor = rows[("serve 1-row c=8", "throughput x floor")]
-    assert floor.ratio is not None and abs(floor.ratio - 3000 / 3500) < 1e-9 and floor.met
+    assert floor.ratio is not None and abs(floor.ratio - 3600 / 3500) < 1e-9 and floor.met
     assert ("serve 1-row c=8", "throughput x byoc") not in rows  # failed peer: no ratio row
-    assert rows[("serve 1-row c=8", "boostbox p99")].met is False
+    p99 = rows[("serve 1-row c=8", "boostbox p99 x floor p99")]
+    assert p99.ratio == 12.0 / 5.0 and p99.met is False
     assert rows[("batch rows", "server time, 1000 rows, 0.27 MB")].met is False  # 1.5x > 1.3x
     cold = rows[("image", "cold start (docker run serve -> 200 /ping), median")]
-    assert cold.value == 1.8 and cold.met is True
+    assert cold.value == 0.8 and cold.met is True
+    assert rows[("image", "RSS per worker (max, after load)")].met is False  # 130 > 100 MB
     text = report.table(list(rows.values()))
     assert "**NO**" in text and "3.00x" in text

@@ -12,7 +12,6 @@ import logging
 import math
 
 import numpy as np
-import pandas as pd
 
 from boostbox.errors import ParseError
 from boostbox.formats.text import decode, show
@@ -148,6 +147,8 @@ def _parse_csv_pandas(data: str | bytes, sep: str) -> np.ndarray | None:
         return None
     if b"\x00" in raw:
         return None
+    import pandas as pd  # lazily: serving imports this module, and most requests are small
+
     try:
         frame = pd.read_csv(
             io.BytesIO(raw),

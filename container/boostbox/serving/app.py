@@ -17,11 +17,32 @@ from boostbox.config import MB, ServingConfig
 from boostbox.errors import ServingError
 from boostbox.serving.ensemble import Ensemble
 from boostbox.serving.invocation import Handler, Served, invoke, too_large
+from boostbox.serving.lean import LeanInvocations
 from boostbox.serving.predictor import Predictor
 
 logger = logging.getLogger(__name__)
 
 JSON = "application/json"
+
+
+def error_body(error: Exception, limit: int, method: str, path: str) -> tuple[int, bytes]:
+    """The one error mapping (Flask's handler and the lean path): status and JSON body.
+
+    Typed errors carry their status; HTTP errors keep theirs; anything else is a bug: 500.
+    """
+    if isinstance(error, ServingError):
+        status, message = error.status, str(error)
+    elif isinstance(error, RequestEntityTooLarge):
+        status, message = 413, too_large(limit)
+    elif isinstance(error, HTTPException):
+        status, message = error.code or 500, str(error.description)
+    else:
+        status, message = 500, f"Internal error ({type(error).__name__}); see the logs."
+    if status >= 500:
+        logger.error("%s %s -> %d: %s", method, path, status, error, exc_info=error)
+    else:
+        logger.info("%s %s -> %d: %s", method, path, status, message)
+    return status, json.dumps({"error": message}).encode()
 
 
 def create_base_app(config: ServingConfig) -> Flask:
@@ -46,22 +67,8 @@ def create_base_app(config: ServingConfig) -> Flask:
         return Response(parameters, mimetype=JSON)
 
     def handle_error(error: Exception) -> Response:
-        """The one error handler: typed errors, HTTP errors and bugs, all as JSON."""
-        if isinstance(error, ServingError):
-            status, message = error.status, str(error)
-        elif isinstance(error, RequestEntityTooLarge):
-            status, message = 413, too_large(limit)
-        elif isinstance(error, HTTPException):
-            status, message = error.code or 500, str(error.description)
-        else:
-            status, message = 500, f"Internal error ({type(error).__name__}); see the logs."
-        if status >= 500:
-            logger.error(
-                "%s %s -> %d: %s", request.method, request.path, status, error, exc_info=error
-            )
-        else:
-            logger.info("%s %s -> %d: %s", request.method, request.path, status, message)
-        return Response(json.dumps({"error": message}), status=status, mimetype=JSON)
+        status, body = error_body(error, limit, request.method, request.path)
+        return Response(body, status=status, mimetype=JSON)
 
     app.register_error_handler(Exception, handle_error)
     return app
@@ -79,4 +86,5 @@ def create_app(model: Predictor | Ensemble | Handler, config: ServingConfig) -> 
     def invocations() -> Response:
         return invoke(served, config)
 
+    app.wsgi_app = LeanInvocations(app.wsgi_app, served, config, error_body)  # type: ignore[method-assign]
     return app

@@ -10,8 +10,9 @@ arrays come from `treearrays.build_nodes`.
 
 Only numeric-split, single-target gbtree models with a known link function are built; the
 Predictor falls back to xgboost for everything else (dart, gblinear, categorical splits,
-vector leaves, other objectives). The intercept (base margin) is measured against xgboost
-on probe rows, and the whole evaluator is checked against xgboost on those rows before use.
+vector leaves, other objectives). The intercept (base margin) comes from the model's
+base_score (else it is measured on a probe row), and the evaluator is checked against
+xgboost on probe rows before use: margins bit for bit, predictions within PREDICTION_ULPS.
 """
 
 from __future__ import annotations
@@ -29,22 +30,29 @@ from boostbox.serving.treearrays import Nodes, Unsupported, build_nodes
 logger = logging.getLogger(__name__)
 
 F32 = np.float32
-RTOL = 1e-5
-"""Agreement with xgboost required by the load-time check (relative) ..."""
-ATOL = 1e-6
-"""... plus this absolute slack near zero (float32 sigmoid/exp may differ by an ulp)."""
+PREDICTION_ULPS = 2
+"""Predictions (after the link) may differ from xgboost's by this many float32 ulps: the
+evaluator's expf is correctly rounded, the C library's is not always (measured: at most 2 ulp
+for sigmoid and softmax, 1 for exp, over 16 objectives x 3 NaN rates x 5,000 rows). Margins
+must be bit-identical: the load-time probe turns the fast path off otherwise."""
 PROBE_ROWS = 64
 
 
+def _expf(m: np.ndarray) -> np.ndarray:
+    """float32 exp, correctly rounded (computed in float64), as C's expf is in practice."""
+    out: np.ndarray = np.exp(m.astype(np.float64)).astype(F32)
+    return out
+
+
 def _sigmoid(m: np.ndarray) -> np.ndarray:
+    """1 / (1 + expf(-m)) in float32 operations, as XGBoost's common::Sigmoid."""
     with np.errstate(over="ignore"):
-        out: np.ndarray = F32(1) / (F32(1) + np.exp(-m.astype(F32)))
+        out: np.ndarray = F32(1) / (_expf(-m.astype(F32)) + F32(1))
     return out
 
 
 def _exp(m: np.ndarray) -> np.ndarray:
-    out: np.ndarray = np.exp(m.astype(np.float64)).astype(F32)
-    return out
+    return _expf(m)
 
 
 def _hinge(m: np.ndarray) -> np.ndarray:
@@ -52,8 +60,10 @@ def _hinge(m: np.ndarray) -> np.ndarray:
 
 
 def _softprob(m: np.ndarray) -> np.ndarray:
-    shifted = np.exp(m.astype(np.float64) - m.max(axis=1, keepdims=True))
-    out: np.ndarray = (shifted / shifted.sum(axis=1, keepdims=True)).astype(F32)
+    """XGBoost's common::Softmax: expf(x - max) in float32, a double sum, float32 division."""
+    shifted = _expf(m.astype(F32) - m.max(axis=1, keepdims=True).astype(F32))
+    total = shifted.astype(np.float64).sum(axis=1, keepdims=True).astype(F32)
+    out: np.ndarray = shifted / total
     return out
 
 
@@ -91,7 +101,11 @@ LINKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def _intercepts(
     params: dict[str, Any], link: Callable[[np.ndarray], np.ndarray], groups: int
 ) -> np.ndarray | None:
-    """base_score as a margin, computed in float32 the way XGBoost's ProbToMargin does."""
+    """base_score (float32) as a margin: the link's inverse in double, rounded to float32.
+
+    Measured: computing the inverse in float32 is 1 ulp off for some base scores (e.g. the
+    0.616 a scale_pos_weight=2.5 model estimates), which shifts every margin by up to 4 ulp.
+    """
     try:
         raw = [float(v) for v in str(params["base_score"]).strip("[]").split(",")]
     except (KeyError, ValueError):
@@ -99,19 +113,39 @@ def _intercepts(
     score = np.resize(np.asarray(raw, dtype=F32), groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         if link is _sigmoid:
-            margin = -np.log(F32(1) / score - F32(1))
+            margin = -np.log((F32(1) / score - F32(1)).astype(np.float64))
         elif link is _exp:
-            margin = np.log(score)
+            margin = np.log(score.astype(np.float64))
         else:
             margin = score
     return margin.astype(F32) if np.all(np.isfinite(margin)) else None
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest |a - b| in float32 ulps of the larger magnitude (0 where both are NaN)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    spacing = np.spacing(np.maximum(np.abs(a64), np.abs(b64)).astype(F32)).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        ulps = np.abs(a64 - b64) / spacing
+    ulps[np.isnan(a64) & np.isnan(b64)] = 0.0
+    return float(np.max(ulps, initial=0.0)) if not np.isnan(ulps).any() else float("inf")
+
+
+def _ulp_neighbours(model: np.ndarray | None, measured: np.ndarray) -> list[np.ndarray]:
+    """Intercepts to try, best guess first: the model's base_score as a margin, then the one
+    measured on a probe row and its float32 neighbours (leaf sums rounded it by an ulp or two)."""
+    up, down = F32(np.inf), F32(-np.inf)
+    near = [measured, np.nextafter(measured, up), np.nextafter(measured, down)]
+    near += [np.nextafter(near[1], up), np.nextafter(near[2], down)]
+    return ([model] if model is not None else []) + [c.astype(F32) for c in near]
 
 
 class TreeEvaluator:
     """Margins and predictions of a numeric gbtree model, computed with NumPy.
 
     Leaf values are added in float32, intercept first, then tree by tree in model order, as
-    XGBoost's CPU predictor accumulates them: results are usually bit-identical.
+    XGBoost's CPU predictor accumulates them, with the intercept XGBoost derives from
+    base_score: margins are bit-identical (the load-time probe demands it).
     """
 
     def __init__(self, nodes: Nodes, groups: np.ndarray, num_groups: int, objective: str):
@@ -167,9 +201,7 @@ class TreeEvaluator:
         self.base_margin = np.zeros(self._num_groups, dtype=F32)
         measured = (margin[0].astype(np.float64) - self._margins(probes)[0]).astype(F32)
         failure = ""
-        for candidate in (intercepts, measured):
-            if candidate is None:
-                continue
+        for candidate in _ulp_neighbours(intercepts, measured):
             self.base_margin = candidate
             failure = self._disagreement(probes, margin, expected)
             if not failure:
@@ -177,14 +209,15 @@ class TreeEvaluator:
         raise Unsupported(failure)
 
     def _disagreement(self, probes: np.ndarray, margin: np.ndarray, expected: np.ndarray) -> str:
-        for name, ours, theirs in (
-            ("margin", self.margin(probes), margin),
-            ("prediction", self.predict(probes), expected),
-        ):
-            theirs = theirs.reshape(ours.shape)
-            if not np.allclose(ours, theirs, rtol=RTOL, atol=ATOL, equal_nan=True):
-                worst = float(np.nanmax(np.abs(ours.astype(np.float64) - theirs)))
-                return f"{name} disagrees with xgboost by {worst:.3g} on probe rows"
+        ours = self.margin(probes)
+        theirs = margin.reshape(ours.shape)
+        if not np.array_equal(ours, theirs, equal_nan=True):
+            worst = float(np.nanmax(np.abs(ours.astype(np.float64) - theirs)))
+            return f"margin differs from xgboost's by up to {worst:.3g} on probe rows"
+        ours = self.predict(probes)
+        ulps = ulp_distance(ours, expected.reshape(ours.shape))
+        if ulps > PREDICTION_ULPS:
+            return f"prediction differs from xgboost's by {ulps:g} ulp on probe rows"
         return ""
 
     def _probe_rows(self, num_feature: int) -> np.ndarray:
@@ -206,19 +239,25 @@ class TreeEvaluator:
         """Leaf value reached in every tree: (rows, trees), trees grouped by output group."""
         n = self._nodes
         rows, width = x.shape
-        node = np.broadcast_to(self._roots, (rows, self._roots.size))
         flat = x.ravel()
-        base = np.arange(rows, dtype=np.intp)[:, None] * width if rows > 1 else None
+        node = self._roots
+        offset = None
+        if rows > 1:
+            node = np.repeat(node[None, :], rows, axis=0)
+            offset = np.arange(0, rows * width, width, dtype=np.intp)[:, None]
         missing = bool(np.isnan(flat).any())
+        feature, threshold, left, default_right = n.feature, n.threshold, n.left, n.default_right
         for _ in range(n.depth):
-            index = n.feature.take(node)
-            values = flat.take(index if base is None else index + base)
-            right = values >= n.threshold.take(node)
+            index = feature.take(node)
+            if offset is not None:
+                index += offset
+            values = flat.take(index)
+            right = values >= threshold.take(node)
             if missing:
-                right |= np.isnan(values) & n.default_right.take(node)
-            node = n.left.take(node) + right
+                right |= np.isnan(values) & default_right.take(node)
+            node = left.take(node) + right
         leaves: np.ndarray = n.value.take(node)
-        return leaves
+        return leaves.reshape(rows, -1)
 
     def _margins(self, x: np.ndarray) -> np.ndarray:
         """Intercept + leaf values per output group in XGBoost's order: (rows, groups)."""
@@ -229,7 +268,8 @@ class TreeEvaluator:
             terms = np.empty((rows, end - start + 1), dtype=F32)
             terms[:, 0] = self.base_margin[group]
             terms[:, 1:] = leaves[:, start:end]
-            out[:, group] = np.cumsum(terms, axis=1, dtype=F32)[:, -1]
+            np.cumsum(terms, axis=1, dtype=F32, out=terms)
+            out[:, group] = terms[:, -1]
         return out
 
     def margin(self, x: np.ndarray) -> np.ndarray:

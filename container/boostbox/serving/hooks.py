@@ -37,7 +37,7 @@ from boostbox.config import ServingConfig
 from boostbox.errors import ConfigError, ModelLoadError, ServingError
 from boostbox.serving.codecs import ENCODERS, negotiate
 from boostbox.serving.ensemble import Ensemble, load_predictor
-from boostbox.serving.invocation import Call, Handler, Served, decode, output_for
+from boostbox.serving.invocation import Answer, Call, Handler, Served, decode, output_for
 from boostbox.serving.outputs import Selection
 from boostbox.serving.predictor import OutputKind, Predictor
 
@@ -161,7 +161,7 @@ class Scripted:
     def _has(self, hook: str) -> bool:
         return hook in self.module.hooks
 
-    def respond(self, call: Call, config: ServingConfig) -> Response:
+    def respond(self, call: Call, config: ServingConfig) -> Answer:
         accept = call.accept or config.default_accept
         if accept.strip() in ("", "*/*"):
             accept = config.default_accept
@@ -183,7 +183,7 @@ class Scripted:
         if self._has("output_fn"):
             return _response(self.module.call("output_fn", prediction, accept), accept, "output_fn")
         output = output_for(prediction, call.kind, self.selection)
-        return Response(ENCODERS[accept](output, config.batch), mimetype=accept)
+        return 200, accept, ENCODERS[accept](output, config.batch)
 
     def _builtin_predict(self, data: Any, kind: OutputKind) -> Any:
         try:
@@ -194,10 +194,10 @@ class Scripted:
             raise HookError(f"The built-in predict_fn failed: {_first_line(e)}") from e
 
 
-def _response(result: Any, accept: str, hook: str) -> Response:
-    """What output_fn/transform_fn returned, as a response (see the module docstring)."""
+def _response(result: Any, accept: str, hook: str) -> Answer:
+    """What output_fn/transform_fn returned, as an answer (see the module docstring)."""
     if isinstance(result, Response):
-        return result
+        return result.status_code, result.mimetype or accept, result.get_data()
     body, mimetype = result if isinstance(result, tuple) and len(result) == 2 else (result, accept)
     if isinstance(body, str):
         body = body.encode("utf-8")
@@ -206,7 +206,7 @@ def _response(result: Any, accept: str, hook: str) -> Response:
             f"{hook} returned a {type(result).__name__}; return bytes, str, "
             "a (body, content_type) pair or a flask.Response."
         )
-    return Response(bytes(body), mimetype=mimetype)
+    return 200, mimetype, bytes(body)
 
 
 def load_handler(model_dir: Path, config: ServingConfig, program: Path | None) -> Handler:

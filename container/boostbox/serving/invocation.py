@@ -12,6 +12,7 @@ hooks, each falling back to these same built-in stages.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,10 +69,14 @@ class Call:
     kind: OutputKind
 
 
+type Answer = tuple[int, str, bytes]
+"""(status, media type, body): what the pipeline answers, whichever server runs it."""
+
+
 class Handler(Protocol):
     """A loaded model that answers invocations (built-in or script mode)."""
 
-    def respond(self, call: Call, config: ServingConfig) -> Response: ...
+    def respond(self, call: Call, config: ServingConfig) -> Answer: ...
 
 
 def decode(
@@ -126,7 +131,7 @@ class Served:
         )
         return cls(predictor, selection)
 
-    def respond(self, call: Call, config: ServingConfig) -> Response:
+    def respond(self, call: Call, config: ServingConfig) -> Answer:
         """The built-in stages: Accept first (406 before any work), decode, predict, encode."""
         accept = negotiate(call.accept, config.default_accept)
         matrix = decode(
@@ -137,21 +142,44 @@ class Served:
         )
         values = self.predictor.predict(matrix, call.kind)
         output = output_for(values, call.kind, self.selection)
-        return Response(ENCODERS[accept](output, config.batch), mimetype=accept)
+        return 200, accept, ENCODERS[accept](output, config.batch)
+
+
+@dataclass(frozen=True)
+class Headers:
+    """The request fields the pipeline reads, however the server parsed them."""
+
+    content_length: int | None
+    content_type: str | None
+    accept: str | None
+    custom_attributes: str | None
+    content_encoding: str | None
+
+
+def run(
+    served: Handler, config: ServingConfig, headers: Headers, read: Callable[[], bytes]
+) -> Answer:
+    """The one invocation pipeline: (status, media type, body); errors are raised, typed."""
+    limit = config.max_payload_bytes
+    if headers.content_length is not None and headers.content_length > limit:
+        raise PayloadTooLarge(too_large(limit))
+    kind = attributes.parse(headers.custom_attributes)
+    body = decompressed(read(), headers.content_encoding, limit)
+    if not body:
+        return 204, "", b""
+    return served.respond(Call(body, headers.content_type, headers.accept, kind), config)
 
 
 def invoke(served: Handler, config: ServingConfig) -> Response:
-    """The one invocation pipeline: the current request through `served`'s model."""
-    limit = config.max_payload_bytes
-    length = request.content_length
-    if length is not None and length > limit:
-        raise PayloadTooLarge(too_large(limit))
-    kind = attributes.parse(request.headers.get(attributes.HEADER))
-    accept = request.headers.get("Accept")
-    body = decompressed(
-        request.get_data(cache=False), request.headers.get("Content-Encoding"), limit
+    """The pipeline for Flask's current request (large bodies, multi-model endpoints)."""
+    headers = Headers(
+        request.content_length,
+        request.headers.get("Content-Type"),
+        request.headers.get("Accept"),
+        request.headers.get(attributes.HEADER),
+        request.headers.get("Content-Encoding"),
     )
-    if not body:
+    status, media, body = run(served, config, headers, lambda: request.get_data(cache=False))
+    if status == 204:
         return Response(status=204)
-    call = Call(body, request.headers.get("Content-Type"), accept, kind)
-    return served.respond(call, config)
+    return Response(body, status=status, mimetype=media)

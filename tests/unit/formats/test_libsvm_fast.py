@@ -1,4 +1,5 @@
-"""The libsvm fast path gives parse_libsvm's exact result, or declines (None)."""
+"""The libsvm fast path (formats.libsvmscan) gives parse_libsvm's exact result, or declines
+(None) and the Python parser decides."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ TAKEN = [
     "1 1:0.5 3:2\n0 2:1\n",  # 1-based: column 0 stays empty
     "1 0:1 3:2.5\n\n0 2:3\n",  # empty line
     "1 0:1 3:2.5   \n  0 2:3\t\n",  # trailing and leading blanks, a tab
-    "1 0:1 # comment 5:5\n0 1:2\n",
     "1 0:1\r\n0 1:2\r\n",
     "1\n2 4:0\n",  # a label-only line; an explicit zero stays stored
-    "nan 0:1e-5\n-inf 1:nan 2:inf\n+3 +2:1_0\n",
     "0.1 0:0.1 1:3.4028234e38 2:1.00000005960464477539\n",
+    "-3 0:1e-5 1:-.5 2:+7 3:1e400 4:5.\n",  # signs, exponents, overflow to inf
+    "1 0:1 0:2\n",  # duplicates: summed, as Python does
+    "1 3:1 1:2\n",  # unsorted: sorted, as Python does
     "",
     "\n\n",
 ]
@@ -23,8 +25,10 @@ DECLINED = [
     "1:0.5 0:1\n0 1:2\n",  # weights
     "1 0:1\n0:1 1:2\n",  # a first token with ':' is label:weight in training files
     "1 qid:3 0:1\n",
-    "1 0:1 0:2\n",  # duplicates: Python sums them
-    "1 3:1 1:2\n",  # unsorted
+    "1 0:1 # comment 5:5\n0 1:2\n",  # comments: the Python parser strips them
+    "nan 0:1e-5\n-inf 1:nan 2:inf\n",  # words: only digits, .+-eE are scanned
+    "3 +2:1\n",  # a signed index
+    "3 2:1_0\n",  # Python's float reads 1_0
     "1 0:1\r0 1:2\n",  # a lone CR is a line break for Python
     "1 0:1\x0c0 1:2\n",
     "1 0:1 5\n",
@@ -42,7 +46,7 @@ def same(data: str) -> None:
     x, y, w = parse_libsvm(data, labelled=True)
     fx, fy, fw = fast
     assert fx.shape == x.shape and fx.dtype == x.dtype
-    assert fx.indices.dtype == x.indices.dtype and fx.indptr.dtype == x.indptr.dtype
+    assert fx.indices.dtype.kind == x.indices.dtype.kind == "i"  # int32 when it fits
     np.testing.assert_array_equal(fx.indptr, x.indptr)
     np.testing.assert_array_equal(fx.indices, x.indices)
     np.testing.assert_array_equal(fx.data, x.data)

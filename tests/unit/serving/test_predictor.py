@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from boostbox import artifact
 from boostbox.errors import BadRequest
-from boostbox.serving.fastpath import ATOL, RTOL
+from boostbox.serving.fastpath import PREDICTION_ULPS, ulp_distance
 from boostbox.serving.predictor import FAST_PATH_MAX_ROWS, OutputKind, Predictor
 from tests.unit.serving.conftest import NUM_FEATURE, features, save, train
 
@@ -24,18 +24,16 @@ def test_fast_and_xgboost_paths_agree(
     assert predictor.evaluator is not None
     x = features(rows=rows, seed=rows)
     expected = predictor.booster.inplace_predict(x)
-    np.testing.assert_allclose(predictor.predict(x), expected, rtol=RTOL, atol=ATOL)
+    assert ulp_distance(predictor.predict(x), expected) <= PREDICTION_ULPS
     margin = predictor.booster.inplace_predict(x, predict_type="margin")
-    np.testing.assert_allclose(
-        predictor.predict(x, OutputKind.MARGIN), margin, rtol=RTOL, atol=ATOL
-    )
+    np.testing.assert_array_equal(predictor.predict(x, OutputKind.MARGIN), margin)
 
 
 def test_sparse_rows_match_dense_rows_with_missing(predictors: dict[str, Predictor]) -> None:
     predictor = predictors["binary"]
     x = np.asarray([[0.5, np.nan, -1.0, np.nan]], dtype=np.float32)
     narrow = sp.csr_matrix(([0.5, -1.0], [0, 2], [0, 2]), shape=(1, 3), dtype=np.float32)
-    np.testing.assert_allclose(predictor.predict(narrow), predictor.predict(x), RTOL, ATOL)
+    np.testing.assert_array_equal(predictor.predict(narrow), predictor.predict(x))
     many = sp.vstack([narrow] * 50).tocsr()
     np.testing.assert_allclose(predictor.predict(many), predictor.predict(np.repeat(x, 50, 0)))
 
@@ -86,8 +84,8 @@ def test_best_iteration_limits_the_rounds(tmp_path: Path) -> None:
     assert predictor.rounds == 4
     x = features(rows=FAST_PATH_MAX_ROWS * 3)
     expected = booster.inplace_predict(x, iteration_range=(0, 4))
-    np.testing.assert_allclose(predictor.predict(x[:1]), expected[:1], RTOL, ATOL)
-    np.testing.assert_allclose(predictor.predict(x), expected, RTOL, ATOL)
+    assert ulp_distance(predictor.predict(x[:1]), expected[:1]) <= PREDICTION_ULPS
+    assert ulp_distance(predictor.predict(x), expected) <= PREDICTION_ULPS
     leaves = predictor.predict(x[:2], OutputKind.LEAF)
     assert leaves.shape == (2, 4)
 

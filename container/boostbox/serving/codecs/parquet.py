@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from boostbox.errors import BadRequest, ParseError
-from boostbox.formats.parquet import read_table
 from boostbox.serving.codecs.common import Frame
 
 MEDIA = "application/x-parquet"
@@ -19,6 +18,9 @@ MEDIA = "application/x-parquet"
 
 def decode(body: bytes, params: Mapping[str, str]) -> Frame:
     """A Parquet file -> 2-D float32 rows with their column names; nulls are missing values."""
+    # lazily: pyarrow costs ~40 MB that a worker without Parquet requests never pays
+    from boostbox.formats.parquet import read_table
+
     try:
         matrix, names = read_table(body)
     except ParseError as e:

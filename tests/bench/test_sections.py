@@ -1,0 +1,76 @@
+"""A missing peer fails its own section only, loudly, after the others ran (no Docker)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bench.__main__ as bench_main
+from bench import serving, stacks
+from bench.settings import Settings
+
+
+def _script(path: Path, status: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\nexit {status}\n", encoding="utf-8")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_a_shim_that_does_not_run_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shims = tmp_path / "shims"
+    _script(shims / "python3.12", 127)  # a pyenv shim on a machine where pyenv is not active
+    real = _script(tmp_path / "home" / ".pyenv" / "versions" / "3.12.4" / "bin" / "python3", 0)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}/nonexistent")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert stacks.python_candidates()[0] == str(shims / "python3.12")
+    assert stacks.find_python() == str(real)
+
+
+def test_no_interpreter_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(stacks, "_uv_python", lambda: None)
+    with pytest.raises(RuntimeError, match=r"MLServer needs python3\.12"):
+        stacks.find_python()
+
+
+def test_a_failing_peer_does_not_stop_the_other_stacks(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    loaded: list[str] = []
+
+    def broken(settings: Settings) -> Any:
+        raise RuntimeError("MLServer needs python3.12 and none runs here")
+
+    @contextlib.contextmanager
+    def working(settings: Settings) -> Iterator[Any]:
+        yield type("R", (), {"startup_s": 1.0})()
+
+    def load(stack: stacks.Stack, *args: Any) -> dict[str, Any]:
+        loaded.append(stack.key)
+        return {"label": stack.label, "points": {}}
+
+    monkeypatch.setitem(stacks.STARTERS, "mlserver", broken)
+    monkeypatch.setitem(stacks.STARTERS, "floor", working)
+    monkeypatch.setattr(serving, "load_stack", load)
+    settings = replace(Settings.smoke_run(), stacks=("mlserver", "floor"))
+    payloads: Any = type("P", (), {"one_row_csv": Path("x"), "one_row_v2_json": Path("y")})()
+    out, failed = bench_main.measure_stacks(settings, payloads, loadgen=None, expected=0.5)  # type: ignore[arg-type]
+    assert failed == ["mlserver"]
+    assert loaded == ["floor"]
+    assert "python3.12" in out["stacks"]["mlserver"]["error"]
+    with caplog.at_level(logging.ERROR, logger="bench"):
+        assert bench_main.report_failures(failed, out) == 1
+    assert "FAILED section mlserver: MLServer needs python3.12" in caplog.text
+    assert bench_main.report_failures([], out) == 0
