@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,13 +20,28 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def serve() -> None:
-    """`serve` without scikit-learn in the workers (boostbox.imports), then gunicorn."""
-    from boostbox.imports import keep_out
-
-    keep_out()
+    """`serve` without scikit-learn in the workers unless user code may need it, then gunicorn."""
+    keep_imports_lean(os.environ)
     from boostbox.serving.server import main as serve_main
 
     sys.exit(serve_main())
+
+
+def keep_imports_lean(environ: Mapping[str, str]) -> bool:
+    """Run boostbox.imports.keep_out unless script mode or multi-model (whose models may bring
+    their own code/inference.py) may use xgboost's sklearn API; True when it ran."""
+    from boostbox.config import ServingConfig
+    from boostbox.errors import ConfigError
+    from boostbox.imports import keep_out
+
+    try:
+        config = ServingConfig.from_environ(environ)
+    except ConfigError:
+        config = ServingConfig()  # serve's main reports the bad value, naming the variable
+    if config.program or config.multi_model:
+        return False
+    keep_out()
+    return True
 
 
 if __name__ == "__main__":

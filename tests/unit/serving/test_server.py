@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,29 @@ def test_a_halt_raised_while_stopping_is_the_exit_status(
     with caplog.at_level(logging.ERROR):
         assert server.run_gunicorn(server.Server(config_for(tmp_path))) == 3
     assert "Worker failed to boot." in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("environ", "lean"),
+    [
+        ({}, True),
+        ({"SAGEMAKER_PROGRAM": "inference.py"}, False),
+        ({"SAGEMAKER_MULTI_MODEL": "true"}, False),
+        ({"SAGEMAKER_BIND_TO_PORT": "http"}, True),
+    ],
+)
+def test_scikit_learn_stays_importable_where_user_code_may_need_it(
+    environ: dict[str, str], lean: bool
+) -> None:
+    probe = (
+        "import importlib.util, json, sys\n"
+        "from boostbox.__main__ import keep_imports_lean\n"
+        f"ran = keep_imports_lean({environ!r})\n"
+        "try:\n    import sklearn  # noqa: F401\n    ok = True\n"
+        "except ImportError:\n    ok = False\n"
+        "print(json.dumps([ran, ok]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == [lean, not lean]
