@@ -226,6 +226,10 @@ class ServingConfig:
     """BOOSTBOX_ALLOW_PICKLE: load legacy pickled models (runs code from the file)."""
     predict_threads: int = 1
     """Threads per worker for XGBoost prediction (OMP_NUM_THREADS); workers give parallelism."""
+    monitoring: bool = True
+    """BOOSTBOX_MONITORING: drift statistics and GET /monitoring when the model has a baseline."""
+    monitoring_window: int = 3600
+    """BOOSTBOX_MONITORING_WINDOW: seconds between two drift alarm log lines for one feature."""
     log_level: str = "INFO"
 
     @classmethod
@@ -263,5 +267,7 @@ class ServingConfig:
             max_models_per_worker=_get(environ, "BOOSTBOX_MME_MAX_MODELS", positive_int, 16),
             allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
+            monitoring=_get(environ, "BOOSTBOX_MONITORING", parse_bool, True),
+            monitoring_window=_get(environ, "BOOSTBOX_MONITORING_WINDOW", positive_int, 3600),
             log_level=environ.get("BOOSTBOX_LOG_LEVEL", "INFO").upper(),
         )

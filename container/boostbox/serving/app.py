@@ -7,6 +7,7 @@ and no error ends a worker.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
@@ -15,6 +16,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from boostbox.config import MB, ConfigError, ServingConfig
 from boostbox.errors import ServingError
+from boostbox.monitoring import http as monitoring_http
+from boostbox.monitoring.service import Monitor
 from boostbox.serving.codecs import ENCODERS
 from boostbox.serving.invocation import Served, invoke, too_large
 from boostbox.serving.predictor import Predictor
@@ -72,13 +75,22 @@ def create_base_app(config: ServingConfig) -> Flask:
     return app
 
 
-def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
-    """An app serving `predictor`; the model is already loaded, so /ping is simply 200."""
-    app = create_base_app(config)
-    served = Served.build(predictor, config)
+def create_app(
+    predictor: Predictor, config: ServingConfig, monitor: Monitor | None = None
+) -> Flask:
+    """An app serving `predictor`; the model is already loaded, so /ping is simply 200.
 
-    @app.post("/invocations")
+    With a `monitor`, every invocation is counted and timed and GET /monitoring reports.
+    """
+    app = create_base_app(config)
+    served = Served.build(predictor, config, monitor)
+
     def invocations() -> Response:
         return invoke(served, config)
 
+    handler = invocations
+    if monitor is not None:
+        monitoring_http.add_routes(app, monitor)
+        handler = functools.partial(monitoring_http.timed, monitor, invocations)
+    app.add_url_rule("/invocations", "invocations", handler, methods=["POST"])
     return app

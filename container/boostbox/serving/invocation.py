@@ -13,6 +13,7 @@ from flask import Response, request
 
 from boostbox.config import MB, ServingConfig
 from boostbox.errors import BadRequest, PayloadTooLarge
+from boostbox.monitoring.service import Monitor
 from boostbox.serving import attributes
 from boostbox.serving.codecs import ENCODERS, decoder_for, negotiate
 from boostbox.serving.outputs import Output, Selection
@@ -32,16 +33,20 @@ class Served:
 
     predictor: Predictor
     selection: Selection | None
+    monitor: Monitor | None = None
+    """Drift monitoring: counts every decoded request and its plain predictions."""
 
     @classmethod
-    def build(cls, predictor: Predictor, config: ServingConfig) -> Served:
+    def build(
+        cls, predictor: Predictor, config: ServingConfig, monitor: Monitor | None = None
+    ) -> Served:
         """Bind SAGEMAKER_INFERENCE_OUTPUT to this model's objective (warns once per load)."""
         selection = (
             Selection(config.inference_output, predictor.objective, predictor.num_class)
             if config.inference_output
             else None
         )
-        return cls(predictor, selection)
+        return cls(predictor, selection, monitor)
 
 
 def invoke(served: Served, config: ServingConfig) -> Response:
@@ -60,6 +65,8 @@ def invoke(served: Served, config: ServingConfig) -> Response:
     if matrix.shape[0] == 0:
         raise BadRequest("The request body holds no records.")
     values = served.predictor.predict(matrix, kind)
+    if served.monitor is not None:
+        served.monitor.observe(matrix, values if kind is OutputKind.PREDICTION else None)
     if served.selection is not None and kind is OutputKind.PREDICTION:
         output = served.selection.select(values)
     else:

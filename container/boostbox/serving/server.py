@@ -30,6 +30,8 @@ from gunicorn.errors import HaltServer
 from boostbox import artifact
 from boostbox.config import ConfigError, ServingConfig
 from boostbox.errors import ModelLoadError
+from boostbox.monitoring.service import create_shared_store, open_monitor
+from boostbox.monitoring.store import SharedStore
 from boostbox.serving.app import create_app
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
@@ -46,18 +48,28 @@ WORKER_BOOT_ERROR = 3
 """gunicorn's exit status for a worker that failed to boot; the master then stops too."""
 
 
-def build_app(config: ServingConfig) -> Flask:
+def build_app(config: ServingConfig, monitoring: SharedStore | None = None) -> Flask:
     """Load the model and wrap it in the app (runs in each worker)."""
-    return create_app(load_predictor(config.paths.model_dir, config), config)
+    model_dir = config.paths.model_dir
+    predictor = load_predictor(model_dir, config)
+    monitor = open_monitor(model_dir, config.monitoring, config.monitoring_window, monitoring)
+    return create_app(predictor, config, monitor)
 
 
 class Server(BaseApplication):  # type: ignore[misc]
     """gunicorn configured from ServingConfig; `load` runs in every worker (no preload)."""
 
-    def __init__(self, config: ServingConfig, registry: ModelRegistry | None = None):
+    def __init__(
+        self,
+        config: ServingConfig,
+        registry: ModelRegistry | None = None,
+        monitoring: SharedStore | None = None,
+    ):
         self.config = config
         self.registry = registry
         """The multi-model registry (created in the master), None when serving one model."""
+        self.monitoring = monitoring
+        """Drift counters shared by the workers (created in the master), None when off."""
         super().__init__()
 
     def load_config(self) -> None:
@@ -86,7 +98,7 @@ class Server(BaseApplication):  # type: ignore[misc]
         try:
             if self.registry is not None:
                 return create_multi_model_app(self.registry, self.config)
-            return build_app(self.config)
+            return build_app(self.config, self.monitoring)
         except (ModelLoadError, ConfigError) as e:
             logger.error("boostbox serve: cannot load the model: %s", e)
             sys.exit(WORKER_BOOT_ERROR)
@@ -109,6 +121,7 @@ def main() -> int:
         return serve_multi_model(config)
     try:
         model_file = artifact.find_model_file(config.paths.model_dir)
+        store = create_shared_store(config.paths.model_dir, config.monitoring, config.workers)
     except ModelLoadError as e:
         logger.error("boostbox serve: cannot start: %s", e)
         return 1
@@ -123,7 +136,13 @@ def main() -> int:
         config.timeout,
         config.max_payload_bytes,
     )
-    return run_gunicorn(Server(config))
+    if store is not None:
+        logger.info("Drift monitoring on: GET /monitoring; counters in %s.", store.root)
+    try:
+        return run_gunicorn(Server(config, monitoring=store))
+    finally:
+        if store is not None:
+            store.destroy()
 
 
 def run_gunicorn(server: Server) -> int:
