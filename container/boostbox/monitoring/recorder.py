@@ -103,18 +103,22 @@ class Recorder:
             bins = np.empty(block.shape, dtype=np.intp)
             for j in range(columns):
                 bins[:, j] = np.searchsorted(self.ragged[j], block[:, j], side="right")
+            bins[np.isnan(block)] = 0  # searchsorted puts NaN last; 0 is the missing counter
         bins += self.base[:columns]
         return bins.ravel()
 
-    def observe(self, matrix: np.ndarray | sp.spmatrix, predictions: np.ndarray | None) -> None:
-        """Count the rows of a decoded request and, for plain predictions, its outputs."""
+    def observe(self, matrix: np.ndarray | sp.spmatrix, predictions: np.ndarray | None) -> bool:
+        """Count the rows of a decoded request and, for plain predictions, its outputs.
+
+        False (nothing counted) when the rows are not as wide as the baseline's features.
+        """
         layout = self.layout
         block = _dense(matrix, layout.features)
         rows = block.shape[0]
         if block.shape[1] != layout.features:
-            return
+            return False
         if predictions is not None and layout.predictions and predictions.size:
-            outputs = predictions.reshape(rows, -1)
+            outputs = predictions.reshape(rows, -1).astype(np.float32, copy=False)
             if outputs.shape[1] == layout.predictions:
                 block = np.concatenate((block, outputs), axis=1, dtype=np.float64)
         indices = self._indices(block)
@@ -125,18 +129,21 @@ class Recorder:
             else:
                 row[: layout.counters] += np.bincount(indices, minlength=layout.counters)
             row[layout.counters + ROWS] += rows
+        return True
 
-    def request(self, seconds: float, *, error: bool) -> None:
-        """Count one request (an error if it was answered with a 4xx/5xx) and its latency."""
+    def request(self, seconds: float | None, *, error: bool) -> None:
+        """Count one request (an error if answered 4xx/5xx) and its latency (None: unknown)."""
         layout = self.layout
-        bucket = bisect.bisect_right(self._latency_edges, seconds)
-        indices = [layout.counters + REQUESTS, layout.latency + bucket]
+        indices = [layout.counters + REQUESTS]
+        if seconds is not None:
+            indices.append(layout.latency + bisect.bisect_right(self._latency_edges, seconds))
         if error:
             indices.append(layout.counters + ERRORS)
         row = self.store.row
         with self.store.lock:
             np.add.at(row, indices, 1)
-            row[layout.counters + LATENCY_MICROSECONDS] += int(seconds * 1e6)
+            if seconds is not None:
+                row[layout.counters + LATENCY_MICROSECONDS] += int(seconds * 1e6)
 
 
 def latency_percentiles(histogram: np.ndarray, quantiles: tuple[float, ...]) -> dict[str, float]:

@@ -89,7 +89,7 @@ def violations(report: dict[str, Any]) -> dict[str, Any]:
     for column in drift["features"] + drift["predictions"]:
         if column["drift"]:
             value = column["linf_simple" if method.lower() == "simple" else "linf_robust"]
-            entries.append(modelmonitor.drift_violation(column["name"], value, threshold, method))
+            entries.append(modelmonitor.drift_violation(column["name"], value, threshold))
         expected, observed = column["baseline_missing_rate"], column["missing_rate"]
         if expected is not None and observed is not None and observed > expected + threshold:
             entries.append(

@@ -47,10 +47,10 @@ class Monitor:
         self.clock = clock
         self._next_check = clock() + CHECK_SECONDS
 
-    def observe(self, matrix: np.ndarray | sp.spmatrix, predictions: np.ndarray | None) -> None:
-        self.recorder.observe(matrix, predictions)
+    def observe(self, matrix: np.ndarray | sp.spmatrix, predictions: np.ndarray | None) -> bool:
+        return self.recorder.observe(matrix, predictions)
 
-    def request(self, seconds: float, *, error: bool) -> None:
+    def request(self, seconds: float | None, *, error: bool) -> None:
         self.recorder.request(seconds, error=error)
         now = self.clock()
         if now >= self._next_check:
