@@ -23,6 +23,9 @@ $(VENV)/.stamp: pyproject.toml requirements.lock
 	"$(PYTHON)" -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip uv
 	$(VENV)/bin/uv pip install -q --python $(PY) -c requirements.lock -e '.[dev]'
+	# sagemaker-training declares a `train` script too; reinstalling boostbox last makes
+	# $(VENV)/bin/train boostbox's (tests/workflow/test_entry_points.py checks it).
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --reinstall-package boostbox -e .
 	touch $@
 
 venv: $(VENV)/.stamp  ## host virtualenv (Python 3.13, the image's locked versions + dev tools)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from boostbox.errors import UserError
+from boostbox.errors import ConfigError
+from boostbox.formats.mediatypes import ENCODABLE
 from boostbox.paths import OptMl
 
 DEFAULT_BASE_DIR = "/opt/ml"
@@ -21,10 +22,6 @@ TRAIN_CHANNEL = "train"
 VALIDATION_CHANNEL = "validation"
 DEFAULT_CONTENT_TYPE = "text/libsvm"
 """SageMaker's XGBoost algorithm reads a channel with no ContentType as libsvm."""
-
-
-class ConfigError(UserError):
-    """An environment variable or config file holds a value boostbox cannot use."""
 
 
 def _get[T](environ: Mapping[str, str], key: str, cast: Callable[[str], T], default: T) -> T:
@@ -70,6 +67,32 @@ def positive_int(value: str) -> int:
 positive_int.__name__ = "positive integer"
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level(value: str) -> str:
+    """A logging level name, any case (WARN is WARNING)."""
+    name = value.strip().upper()
+    name = "WARNING" if name == "WARN" else name
+    if name not in LOG_LEVELS:
+        raise ValueError(value)
+    return name
+
+
+log_level.__name__ = "log level (" + ", ".join(LOG_LEVELS) + ")"
+
+
+def accept_type(value: str) -> str:
+    """A media type boostbox can answer in."""
+    media = value.strip().lower()
+    if media not in ENCODABLE:
+        raise ValueError(value)
+    return media
+
+
+accept_type.__name__ = "response type (" + ", ".join(ENCODABLE) + ")"
+
+
 def cpu_count() -> int:
     """CPUs this process may use (cgroup/affinity aware where the OS says so)."""
     try:
@@ -108,6 +131,21 @@ class ChannelConfig:
     input_mode: str = "File"
     s3_distribution_type: str = "FullyReplicated"
 
+    @classmethod
+    def from_json(cls, name: str, spec: Any, source: Path) -> ChannelConfig:
+        """One inputdataconfig.json entry; anything but an object is a ConfigError."""
+        if not isinstance(spec, dict):
+            raise ConfigError(
+                f"Config file {source}: channel '{name}' has value {json.dumps(spec)[:60]}; "
+                'expected an object such as {"ContentType": "text/csv"}.'
+            )
+        return cls(
+            name=name,
+            content_type=str(spec.get("ContentType") or DEFAULT_CONTENT_TYPE),
+            input_mode=str(spec.get("TrainingInputMode") or "File"),
+            s3_distribution_type=str(spec.get("S3DistributionType") or "FullyReplicated"),
+        )
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -140,16 +178,13 @@ class TrainingConfig:
         if not isinstance(raw_channels, dict):
             raise ConfigError(f"Config file {paths.input_data_config} must hold a JSON object.")
         channels = {
-            name: ChannelConfig(
-                name=name,
-                content_type=str(spec.get("ContentType") or DEFAULT_CONTENT_TYPE),
-                input_mode=str(spec.get("TrainingInputMode") or "File"),
-                s3_distribution_type=str(spec.get("S3DistributionType") or "FullyReplicated"),
-            )
+            name: ChannelConfig.from_json(name, spec, paths.input_data_config)
             for name, spec in raw_channels.items()
         }
 
         resources = read_json(paths.resource_config, required=False) or {}
+        if not isinstance(resources, dict):
+            raise ConfigError(f"Config file {paths.resource_config} must hold a JSON object.")
         checkpoint = read_json(paths.checkpoint_config, required=False)
         checkpoint_dir = None
         if isinstance(checkpoint, dict):
@@ -164,7 +199,7 @@ class TrainingConfig:
             checkpoint_dir=checkpoint_dir,
             job_name=environ.get("TRAINING_JOB_NAME"),
             num_cpus=_get(environ, "SM_NUM_CPUS", positive_int, cpu_count()),
-            log_level=environ.get("SM_LOG_LEVEL_NAME", "INFO"),
+            log_level=_get(environ, "SM_LOG_LEVEL_NAME", log_level, "INFO"),
         )
 
 
@@ -257,8 +292,9 @@ class ServingConfig:
             max_concurrent_transforms=_get(
                 environ, "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", positive_int, cpus
             ),
-            default_accept=environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "").strip()
-            or "text/csv",
+            default_accept=_get(
+                environ, "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", accept_type, "text/csv"
+            ),
             inference_output=_get(
                 environ, "SAGEMAKER_INFERENCE_OUTPUT", parse_inference_output, ()
             ),
@@ -269,5 +305,5 @@ class ServingConfig:
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
             monitoring=_get(environ, "BOOSTBOX_MONITORING", parse_bool, True),
             monitoring_window=_get(environ, "BOOSTBOX_MONITORING_WINDOW", positive_int, 3600),
-            log_level=environ.get("BOOSTBOX_LOG_LEVEL", "INFO").upper(),
+            log_level=_get(environ, "BOOSTBOX_LOG_LEVEL", log_level, "INFO"),
         )

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from boostbox.errors import BoostboxError
-from boostbox.mediatypes import parse_media_type
+from boostbox.formats.mediatypes import parse_media_type
 from boostbox.serving.codecs import decoder_for
 
 logger = logging.getLogger(__name__)

@@ -14,11 +14,10 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from boostbox.config import MB, ConfigError, ServingConfig
+from boostbox.config import MB, ServingConfig
 from boostbox.errors import ServingError
 from boostbox.monitoring import http as monitoring_http
 from boostbox.monitoring.service import Monitor
-from boostbox.serving.codecs import ENCODERS
 from boostbox.serving.invocation import Served, invoke, too_large
 from boostbox.serving.predictor import Predictor
 
@@ -29,11 +28,6 @@ JSON = "application/json"
 
 def create_base_app(config: ServingConfig) -> Flask:
     """/ping, /execution-parameters and the error handler, shared by both serving modes."""
-    if config.default_accept not in ENCODERS:
-        raise ConfigError(
-            f"Config 'SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT' has value '{config.default_accept}'. "
-            f"Not one of {', '.join(ENCODERS)}."
-        )
     app = Flask("boostbox")
     limit = config.max_payload_bytes
     app.config["MAX_CONTENT_LENGTH"] = limit

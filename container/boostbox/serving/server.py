@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
@@ -28,8 +29,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.errors import HaltServer
 
 from boostbox import artifact
-from boostbox.config import ConfigError, ServingConfig
-from boostbox.errors import ModelLoadError
+from boostbox.config import ServingConfig
+from boostbox.errors import ConfigError, ModelLoadError
 from boostbox.monitoring.service import create_shared_store, open_monitor
 from boostbox.monitoring.store import SharedStore
 from boostbox.serving.app import create_app
@@ -104,7 +105,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             sys.exit(WORKER_BOOT_ERROR)
 
 
-def main() -> int:
+def main(environ: Mapping[str, str] = os.environ) -> int:
     """Entry point of `serve`; returns the exit status (non-zero: nothing was served)."""
     logging.basicConfig(
         level=logging.INFO,
@@ -112,7 +113,7 @@ def main() -> int:
         stream=sys.stderr,
     )
     try:
-        config = ServingConfig.from_environ()
+        config = ServingConfig.from_environ(environ)
     except ConfigError as e:
         logger.error("boostbox serve: %s", e)
         return 2

@@ -195,7 +195,7 @@ def test_config_reads_the_switch_and_window() -> None:
         {"BOOSTBOX_MONITORING": "false", "BOOSTBOX_MONITORING_WINDOW": "60"}
     )
     assert (config.monitoring, config.monitoring_window) == (False, 60)
-    from boostbox.config import ConfigError
+    from boostbox.errors import ConfigError
 
     with pytest.raises(ConfigError, match="BOOSTBOX_MONITORING"):
         ServingConfig.from_environ({"BOOSTBOX_MONITORING": "maybe"})

@@ -1,7 +1,7 @@
-"""`train` entry point: config -> hyperparameters -> data -> fit -> model + evaluation files.
+"""The `train` entry: config -> hyperparameters -> channels -> fit -> artifact + evaluation.
 
 Everything that can fail ends here as one line in output/failure and an exit code:
-2 for the user's inputs (UserError), 1 for boostbox itself (traceback to stderr only).
+2 for the user's inputs (UserError), 1 for boostbox or the platform (traceback on stderr).
 """
 
 from __future__ import annotations
@@ -13,19 +13,22 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from boostbox import artifact, data, hyperparameters
+from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
 from boostbox.errors import AlgorithmError, DataError, UserError
+from boostbox.monitoring.baseline import write_baseline
 from boostbox.paths import OptMl
-from boostbox.train import check_labels, fit
+from boostbox.training import channels, hyperparameters
+from boostbox.training.callbacks import Checkpoints
+from boostbox.training.dataset import Dataset
+from boostbox.training.fit import FitResult, check_labels, fit
+from boostbox.training.hyperparameters import Hyperparameters
 
 logger = logging.getLogger(__name__)
-
-CHECKPOINT_EVERY = 10
-"""Rounds between checkpoints when checkpointconfig.json is present."""
 
 EVALUATION_FILE = "evaluation.json"
 FAILURE_LIMIT = 1000
@@ -53,10 +56,7 @@ def configure_logging(level: str = "INFO") -> None:
         setattr(handler, _HANDLER_FLAG, True)
         target.addHandler(handler)
         target.propagate = False
-    try:
-        logging.getLogger("boostbox").setLevel(level.strip().upper() or "INFO")
-    except ValueError:
-        logging.getLogger("boostbox").setLevel("INFO")
+    logging.getLogger("boostbox").setLevel(level)
     logging.getLogger("boostbox.metrics").setLevel("INFO")
     logging.captureWarnings(True)
 
@@ -74,7 +74,7 @@ def write_failure(paths: OptMl, message: str) -> None:
         logger.error("Could not write %s: %s", paths.failure_file, e)
 
 
-def _load(config: TrainingConfig, hp: hyperparameters.Hyperparameters) -> dict[str, data.Dataset]:
+def _load(config: TrainingConfig, hp: Hyperparameters) -> dict[str, Dataset]:
     if TRAIN_CHANNEL not in config.channels:
         given = ", ".join(sorted(config.channels)) or "none"
         raise DataError(
@@ -85,17 +85,64 @@ def _load(config: TrainingConfig, hp: hyperparameters.Hyperparameters) -> dict[s
     loaded = {}
     for name in (TRAIN_CHANNEL, VALIDATION_CHANNEL):
         if name in config.channels:
-            loaded[name] = data.load_channel(
+            loaded[name] = channels.load_channel(
                 config.paths.channel(name), config.channels[name], csv_weights=hp.csv_weights
             )
     if VALIDATION_CHANNEL in loaded:
-        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = data.align(
+        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = channels.align(
             loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL]
         )
     for name, dataset in loaded.items():
         check_labels(hp, dataset, name)
     hp.check_features(loaded[TRAIN_CHANNEL].num_features)
     return loaded
+
+
+def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConfig) -> Path:
+    metadata = ModelMetadata.from_booster(
+        result.booster,
+        best_iteration=result.best_iteration,
+        best_score=result.best_score,
+        eval_metric=result.eval_metric,
+    )
+    if names:
+        metadata = replace(metadata, feature_names=names)
+    return artifact.save(result.booster, config.paths.model_dir, metadata)
+
+
+def _baseline(result: FitResult, loaded: dict[str, Dataset], config: TrainingConfig) -> None:
+    """The drift baseline from the training matrix in memory; predictions on validation
+    (or train when there is none). Running out of memory here skips it, not the job."""
+    train = loaded[TRAIN_CHANNEL]
+    scored = loaded.get(VALIDATION_CHANNEL) or train
+    try:
+        predictions = result.booster.inplace_predict(scored.features)
+        write_baseline(
+            train.features,
+            predictions,
+            train.feature_names,
+            config.paths.model_dir,
+            config.paths.output_data_dir,
+        )
+    except MemoryError:
+        logger.warning("Out of memory writing the monitoring baseline: skipped.")
+
+
+def _summary(
+    hp: Hyperparameters, result: FitResult, loaded: dict[str, Dataset], seconds: dict[str, float]
+) -> dict[str, Any]:
+    return {
+        "objective": hp.objective,
+        "best_iteration": result.best_iteration,
+        "best_score": result.best_score,
+        "eval_metric": result.eval_metric,
+        "rounds_trained": result.rounds_trained,
+        "num_round": hp.num_round,
+        "metrics": result.metrics,
+        "rows": {name: ds.rows for name, ds in loaded.items()},
+        "num_features": loaded[TRAIN_CHANNEL].num_features,
+        "seconds": {key: round(value, 3) for key, value in seconds.items()},
+    }
 
 
 def run(config: TrainingConfig) -> dict[str, Any]:
@@ -112,40 +159,20 @@ def run(config: TrainingConfig) -> dict[str, Any]:
         )
     loaded = _load(config, hp)
     loaded_at = time.monotonic()
-    result = fit(
-        hp,
-        loaded[TRAIN_CHANNEL],
-        loaded.get(VALIDATION_CHANNEL),
-        checkpoint_dir=config.checkpoint_dir,
-        checkpoint_every=CHECKPOINT_EVERY,
-    )
+    checkpoints = Checkpoints(config.checkpoint_dir) if config.checkpoint_dir else None
+    result = fit(hp, loaded[TRAIN_CHANNEL], loaded.get(VALIDATION_CHANNEL), checkpoints=checkpoints)
     trained_at = time.monotonic()
-    metadata = ModelMetadata.from_booster(
-        result.booster,
-        best_iteration=result.best_iteration,
-        best_score=result.best_score,
-        eval_metric=result.eval_metric,
-    )
-    names = loaded[TRAIN_CHANNEL].feature_names
-    if names:
-        metadata = replace(metadata, feature_names=names)
-    model_path = artifact.save(result.booster, config.paths.model_dir, metadata)
-    summary: dict[str, Any] = {
-        "objective": hp.objective,
-        "best_iteration": result.best_iteration,
-        "best_score": result.best_score,
-        "eval_metric": result.eval_metric,
-        "rounds_trained": result.rounds_trained,
-        "num_round": hp.num_round,
-        "metrics": result.metrics,
-        "rows": {name: ds.rows for name, ds in loaded.items()},
-        "num_features": loaded[TRAIN_CHANNEL].num_features,
-        "seconds": {
-            "load": round(loaded_at - started, 3),
-            "train": round(trained_at - loaded_at, 3),
-            "save": round(time.monotonic() - trained_at, 3),
-        },
+    model_path = _save(result, loaded[TRAIN_CHANNEL].feature_names, config)
+    saved_at = time.monotonic()
+    if hp.baseline:
+        _baseline(result, loaded, config)
+    seconds = {
+        "load": loaded_at - started,
+        "train": trained_at - loaded_at,
+        "save": saved_at - trained_at,
+        "baseline": time.monotonic() - saved_at,
     }
+    summary = _summary(hp, result, loaded, seconds)
     config.paths.output_data_dir.mkdir(parents=True, exist_ok=True)
     summary_path = config.paths.output_data_dir / EVALUATION_FILE
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -170,6 +197,10 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         config = TrainingConfig.from_environ(environ)
         configure_logging(config.log_level)
         run(config)
+    except MemoryError as e:
+        logger.exception("Training ran out of memory")
+        write_failure(paths, f"Internal error: out of memory ({e}); use a larger instance.")
+        return AlgorithmError.exit_code
     except UserError as e:
         logger.error("Training failed: %s", e)
         write_failure(paths, str(e))
