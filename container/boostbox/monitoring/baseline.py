@@ -130,6 +130,16 @@ def load_reference(model_dir: Path) -> Reference | None:
         raise ModelLoadError(f"{path} is not a valid boostbox baseline: {e}") from e
 
 
+PREDICTION_ROWS = 1 << 17
+"""Rows the baseline's prediction distribution is taken from (evenly spaced when more)."""
+
+
+def rows_to_score(features: Matrix) -> Matrix:
+    """At most PREDICTION_ROWS rows, evenly spaced, for the baseline's predictions."""
+    step = -(-int(features.shape[0]) // PREDICTION_ROWS)
+    return features[::step] if step > 1 else features
+
+
 def feature_names(names: list[str] | tuple[str, ...] | None, count: int) -> list[str]:
     """The data's own names where it has them, else XGBoost's f0..fN."""
     if names is not None and len(names) == count:

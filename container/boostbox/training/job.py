@@ -20,7 +20,7 @@ from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
 from boostbox.errors import AlgorithmError, DataError, UserError
-from boostbox.monitoring.baseline import write_baseline
+from boostbox.monitoring.baseline import rows_to_score, write_baseline
 from boostbox.paths import OptMl
 from boostbox.training import channels, hyperparameters
 from boostbox.training.callbacks import Checkpoints
@@ -112,11 +112,12 @@ def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConf
 
 def _baseline(result: FitResult, loaded: dict[str, Dataset], config: TrainingConfig) -> None:
     """The drift baseline from the training matrix in memory; predictions on validation
-    (or train when there is none). Running out of memory here skips it, not the job."""
+    (or train when there is none; up to 2**17 rows, evenly spaced). Running out of memory
+    here skips it, not the job."""
     train = loaded[TRAIN_CHANNEL]
     scored = loaded.get(VALIDATION_CHANNEL) or train
     try:
-        predictions = result.booster.inplace_predict(scored.features)
+        predictions = result.booster.inplace_predict(rows_to_score(scored.features))
         write_baseline(
             train.features,
             predictions,
