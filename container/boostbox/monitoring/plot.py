@@ -77,7 +77,15 @@ def save(
         f"(threshold {report['drift']['threshold']:g}, {report['drift']['method']})",
         fontsize=10,
     )
-    fig.tight_layout()
+    fig.text(
+        0.5,
+        0.005,
+        "Bars: share per baseline bin / bin width (20 quantile bins of the training data); "
+        "the two outer bins are open-ended, drawn one bin wide.",
+        ha="center",
+        fontsize=7,
+    )
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
