@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -78,28 +78,51 @@ def training_cost(rows: int, rounds: int, depth: int) -> dict[str, Any]:
     return out
 
 
-def inprocess_overhead(model: Path, requests: int, blocks: int) -> dict[str, Any]:
-    """The serving app in this process (Flask test client, no HTTP): 1-row CSV requests with
-    and without a Monitor, in interleaved blocks; the fastest block of each side is kept."""
+def _fastest(run: Callable[[], None], calls: int, blocks: int) -> float:
+    """Seconds per call of the fastest of `blocks` blocks (noise on a shared machine only
+    ever adds time)."""
+    best = float("inf")
+    for _ in range(blocks):
+        started = time.perf_counter()
+        for _ in range(calls):
+            run()
+        best = min(best, (time.perf_counter() - started) / calls)
+    return best
+
+
+def inprocess_overhead(model: Path, calls: int, blocks: int) -> dict[str, Any]:
+    """The serving app in this process (Flask test client, no HTTP), 1-row CSV, with and
+    without a Monitor, in alternating blocks; and the recording calls alone."""
     predictor = Predictor(artifact.load(model))
     reference = load_reference(model)
     assert reference is not None
-    body = ",".join(f"{v:.6f}" for v in np.random.default_rng(3).normal(size=data.N_FEATURES))
+    row = np.random.default_rng(3).normal(size=(1, data.N_FEATURES)).astype(np.float32)
+    body = ",".join(f"{v:.6f}" for v in row[0])
+    monitor = Monitor(reference)
     apps = {
-        "on": create_app(predictor, ServingConfig(), Monitor(reference)).test_client(),
+        "on": create_app(predictor, ServingConfig(), monitor).test_client(),
         "off": create_app(predictor, ServingConfig()).test_client(),
     }
     best = {"on": float("inf"), "off": float("inf")}
+    prediction = predictor.predict(row)
+
+    def record() -> None:
+        monitor.observe(row, prediction)
+        monitor.request(0.001, error=False)
+
     with inprocess.pinned("1" if cpu_count() > 1 else ""):
         for _ in range(blocks):
             for side, client in apps.items():
-                started = time.perf_counter()
-                for _ in range(requests):
+
+                def post(client: Any = client) -> None:
                     client.post("/invocations", data=body, content_type="text/csv")
-                best[side] = min(best[side], (time.perf_counter() - started) / requests)
+
+                best[side] = min(best[side], _fastest(post, calls, 1))
+        recording = _fastest(record, calls, blocks)
     out = {
         "us_per_request": {side: round(seconds * 1e6, 1) for side, seconds in best.items()},
-        "added_us": round((best["on"] - best["off"]) * 1e6, 1),
+        "recording_us": round(recording * 1e6, 1),
+        "recording_share_of_request": round(recording / best["off"], 4),
         "on_over_off_throughput": round(best["off"] / best["on"], 4),
     }
     logger.info("in-process: %s", out)
@@ -160,7 +183,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.monitoring", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds-long run")
     parser.add_argument("--no-train", action="store_true")
-    parser.add_argument("--no-serve", action="store_true")
+    parser.add_argument("--no-serve", action="store_true", help="skip both serving sections")
+    parser.add_argument("--no-http", action="store_true", help="skip the docker serving runs")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -170,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr
     )
     args = parse_args(argv)
+    # one row sent over and over is drift on every feature: the alarm lines are not news here
+    logging.getLogger("boostbox.monitoring.service").setLevel(logging.ERROR)
     settings = Settings.smoke_run() if args.smoke else Settings.full()
     settings = replace(settings, concurrencies=(1, 8) if not args.smoke else (1,))
     result: dict[str, Any] = {"smoke": args.smoke, "image": settings.image}
@@ -178,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["training"] = training_cost(rows, settings.train_rounds, settings.train_depth)
     if not args.no_serve:
         model = monitored_model(settings)
-        result["inprocess"] = inprocess_overhead(model, 200 if args.smoke else 1000, 5)
+        result["inprocess"] = inprocess_overhead(model, 50 if args.smoke else 200, 20)
+    if not args.no_serve and not args.no_http:
         if not servers.image_exists(settings.image):
             raise SystemExit(f"image {settings.image} not found: run `make build`")
         wrk = wrk_path(install=settings.install_wrk and not args.smoke)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,17 @@ def send(base: str, rows: np.ndarray, captured: list[dict[str, Any]]) -> None:
         )
 
 
-def monitoring(base: str) -> dict[str, Any]:
-    answer = requests.get(f"{base}/monitoring", timeout=30)
-    answer.raise_for_status()
-    return dict(answer.json())
+def monitoring(base: str, rows: int, timeout: float = 15.0) -> dict[str, Any]:
+    """GET /monitoring once it has counted `rows` rows (each worker bins its buffered rows
+    at least once a second, so the merged counts can lag a moment behind the requests)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = requests.get(f"{base}/monitoring", timeout=30)
+        answer.raise_for_status()
+        report = dict(answer.json())
+        if report["drift"]["rows"] >= rows or time.monotonic() > deadline:
+            return report
+        time.sleep(0.2)
 
 
 def write_capture(folder: Path, records: list[dict[str, Any]]) -> Path:
@@ -101,7 +109,7 @@ def run(
     )
     captured: list[dict[str, Any]] = []
     send(base, test, captured)
-    clean = monitoring(base)
+    clean = monitoring(base, len(test))
     logger.info(
         "drift: test set, %d rows: feature alarms %s (max L-inf %.3f)",
         clean["drift"]["rows"],
@@ -111,7 +119,7 @@ def run(
     if feature_alarms(clean):
         raise RuntimeError(f"the test set raised drift alarms: {feature_alarms(clean)}")
     send(base, shifted_copy(test, shifted), captured)
-    drifted = monitoring(base)
+    drifted = monitoring(base, 2 * len(test))
     expected = [f"f{c}" for c in shifted]
     logger.info("drift: + shifted copy of %s: alarms %s", expected, drifted["drift"]["alarms"])
     if feature_alarms(drifted) != expected:

@@ -3,10 +3,12 @@ merged counts on GET /monitoring, alarms only on the shifted feature, and logs t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -49,10 +51,17 @@ def served(model_dir: Path) -> Iterator[tuple[str, str]]:
         yield started
 
 
-def report(url: str) -> dict[str, object]:
-    answer = requests.get(f"{url}/monitoring", timeout=10)
-    answer.raise_for_status()
-    return dict(answer.json())
+def report(url: str, rows: int = 0) -> dict[str, Any]:
+    """GET /monitoring once it counts `rows` rows: each worker bins its buffered rows at
+    least once a second, so the merged counts may lag a moment (poll with a deadline)."""
+    deadline = time.monotonic() + 15
+    while True:
+        answer = requests.get(f"{url}/monitoring", timeout=10)
+        answer.raise_for_status()
+        found = dict(answer.json())
+        if found["drift"]["rows"] >= rows or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def test_counts_merge_across_workers_and_only_the_shift_alarms(served: tuple[str, str]) -> None:
@@ -64,10 +73,9 @@ def test_counts_merge_across_workers_and_only_the_shift_alarms(served: tuple[str
         )
         assert answer.status_code == 200
     requests.post(f"{url}/invocations", data=body(x[200:]), headers={"Content-Type": "text/csv"})
-    answers = [report(url) for _ in range(6)]  # whichever worker answers, the same totals
+    answers = [report(url, 300) for _ in range(6)]  # whichever worker answers, the same totals
     for seen in answers:
         drift, traffic = seen["drift"], seen["traffic"]
-        assert isinstance(drift, dict) and isinstance(traffic, dict)
         assert drift["rows"] == 300
         assert traffic["requests"] == 201
         assert drift["alarms"] == []
@@ -76,8 +84,8 @@ def test_counts_merge_across_workers_and_only_the_shift_alarms(served: tuple[str
     requests.post(
         f"{url}/invocations", data=body(shifted), headers={"Content-Type": "text/csv"}
     ).raise_for_status()
-    drift = report(url)["drift"]
-    assert isinstance(drift, dict) and drift["alarms"] == ["f2"]
+    drift = report(url, 900)["drift"]
+    assert drift["alarms"] == ["f2"]
     prometheus = requests.get(f"{url}/monitoring?format=prometheus", timeout=10).text
     assert 'boostbox_feature_drift_alarm{feature="f2"} 1' in prometheus
     assert "boostbox_rows_total 900" in prometheus
@@ -98,3 +106,31 @@ def test_monitoring_can_be_switched_off(model_dir: Path) -> None:
             f"{url}/invocations", data="1,2,3,4", headers={"Content-Type": "text/csv"}
         )
         assert answer.status_code == 200
+
+
+def test_offline_report_runs_in_the_image_without_matplotlib(model_dir: Path) -> None:
+    root = model_dir.parent
+    x, _ = draw(50, seed=4)
+    hour = root / "capture" / "ep" / "AllTraffic" / "2026" / "11" / "30" / "12"
+    hour.mkdir(parents=True, exist_ok=True)
+    record = {
+        "captureData": {
+            "endpointInput": {
+                "observedContentType": "text/csv",
+                "mode": "INPUT",
+                "data": body(x),
+                "encoding": "CSV",
+            }
+        },
+        "eventMetadata": {"eventId": "e1"},
+        "eventVersion": "0",
+    }
+    (hour / "a.jsonl").write_text(json.dumps(record) + "\n")
+    args = ["--baseline", "/opt/ml/model", "--capture", "/opt/ml/capture", "--out", "/opt/ml/r"]
+    done = docker_run(["python", "-m", "boostbox.monitor", "report", *args], opt_ml=root)
+    assert done.returncode == 0, done.stderr
+    assert "matplotlib is not installed" in done.stderr
+    report = json.loads((root / "r" / "monitoring_report.json").read_text())
+    assert report["drift"]["rows"] == 50
+    assert (root / "r" / "constraint_violations.json").is_file()
+    assert not (root / "r" / "drift.png").exists()

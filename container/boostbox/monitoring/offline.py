@@ -71,7 +71,7 @@ def run(baseline: Path, capture: Path, out: Path, top: int = 6) -> Outcome:
         monitor.recorder.request(None, error=False)
     for message in skipped:
         logger.warning("Skipped %s", message)
-    total = monitor.store.total()
+    total = monitor.totals()
     report = reports.build(reference, total)
     report["traffic"]["skipped_records"] = len(skipped)
     out.mkdir(parents=True, exist_ok=True)

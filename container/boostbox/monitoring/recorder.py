@@ -1,11 +1,9 @@
 """Recorder: bin counts of served rows and predictions, request counts and latency.
 
 Memory is bounded by the baseline, not by traffic: per monitored column one counter per bin
-plus one for missing values; no request body is kept. Recording is vectorised: a batch of
-up to BROADCAST_ROWS rows (features and predictions side by side) is binned for every
-column at once by one broadcast comparison against a padded (columns x edges) array, larger
-batches with one np.searchsorted per column, and the counts land in this worker's row with
-one np.add.at (small batches) or one np.bincount.
+plus one for missing values, and a buffer of BUFFER_ROWS rows; no request body is kept.
+Recording is vectorised: rows are binned in batches, one np.searchsorted per column and one
+np.bincount per batch (see Recorder).
 
 Row layout (`Layout`): [per column, features then predictions, `width` counters: missing,
 then bins] [rows, requests, errors, latency sum in microseconds] [latency histogram].
@@ -23,8 +21,8 @@ import scipy.sparse as sp
 from boostbox.monitoring.baseline import ColumnReference, Reference
 from boostbox.monitoring.store import Store
 
-BROADCAST_ROWS = 64
-"""Up to this many rows, one broadcast comparison bins every column at once."""
+BUFFER_ROWS = 256
+"""Rows of small requests collected before they are binned together."""
 LATENCY_EDGES = np.geomspace(1e-4, 100.0, 61)
 """Request latency histogram edges in seconds: 0.1 ms to 100 s, 60 log-spaced bins."""
 ROWS, REQUESTS, ERRORS, LATENCY_MICROSECONDS = 0, 1, 2, 3
@@ -76,74 +74,104 @@ class Layout:
 class Recorder:
     """One worker's (or the offline report's) recording into a store.
 
-    Binning: `edges` is (columns x (1 + most edges)): -inf first, then the column's edges,
-    padded with +inf. `(x >= edges).sum()` is then 0 for a missing value (NaN compares
-    false) and 1 + the bin otherwise, which is the counter's offset inside the column's
-    block: one comparison, one sum, one add of the block offsets, one np.add.at.
+    Small requests are not binned one by one: their rows (and plain predictions) are copied
+    into a BUFFER_ROWS buffer, one NumPy assignment each, and the buffer is binned in one go
+    when it fills, when this process reports, or when `flush` is called (a serving worker's
+    Monitor does so every FLUSH_SECONDS from a background thread), so the counts of another
+    worker can lag by that much. Larger requests are binned at once. Binning is one
+    np.searchsorted per column over the column's edges with -inf prepended, so a missing
+    value (NaN, set to 0 afterwards) lands on counter 0 of the column's block and a value
+    in bin j on counter 1 + j; then one np.bincount adds the block into this worker's row.
     """
 
     def __init__(self, reference: Reference, store: Store):
         self.reference = reference
         self.layout = layout = Layout.of(reference)
         self.store = store
-        columns = reference.columns
-        self.edges = np.full((len(columns), layout.width - 1), np.inf)
-        self.edges[:, 0] = -np.inf
-        for j, column in enumerate(columns):
-            self.edges[j, 1 : len(column.edges) + 1] = column.edges
-        self.ragged = [np.concatenate(([-np.inf], c.edges)) for c in columns]
-        self.base = np.arange(len(columns), dtype=np.intp) * layout.width
+        self.ragged = [np.concatenate(([-np.inf], c.edges)) for c in reference.columns]
+        self._base = np.arange(layout.columns, dtype=np.intp) * layout.width
+        self._features = layout.features
+        self._predictions = layout.predictions
+        self._counters = layout.counters
+        self._rows = layout.counters + ROWS
+        self._requests = layout.counters + REQUESTS
+        self._errors = layout.counters + ERRORS
+        self._micros = layout.counters + LATENCY_MICROSECONDS
+        self._latency = layout.latency
         self._latency_edges = LATENCY_EDGES.tolist()
+        self._cells = memoryview(store.row).cast("B").cast("q")
+        """The same row as Python-indexable int64s: one scalar add costs a third of NumPy's."""
+        self._feature_rows = np.empty((BUFFER_ROWS, layout.features), dtype=np.float64)
+        self._prediction_rows = np.empty((BUFFER_ROWS, layout.predictions), dtype=np.float64)
+        self._buffered = [0, 0]
+        """Rows waiting in the feature and the prediction buffer."""
 
-    def _indices(self, block: np.ndarray) -> np.ndarray:
-        columns = block.shape[1]
-        if block.shape[0] <= BROADCAST_ROWS:
-            bins = (block[:, :, None] >= self.edges[None, :columns, :]).sum(axis=2)
-        else:
-            bins = np.empty(block.shape, dtype=np.intp)
-            for j in range(columns):
-                bins[:, j] = np.searchsorted(self.ragged[j], block[:, j], side="right")
-            bins[np.isnan(block)] = 0  # searchsorted puts NaN last; 0 is the missing counter
-        bins += self.base[:columns]
-        return bins.ravel()
+    def _add(self, block: np.ndarray, first_column: int) -> None:
+        """Bin `block` (rows x its columns, starting at `first_column`) into the row."""
+        bins = np.empty(block.shape, dtype=np.intp)
+        for j in range(block.shape[1]):
+            bins[:, j] = np.searchsorted(self.ragged[first_column + j], block[:, j], side="right")
+        bins[np.isnan(block)] = 0  # searchsorted puts NaN last; 0 is the missing counter
+        bins += self._base[first_column : first_column + block.shape[1]]
+        counts = np.bincount(bins.ravel(), minlength=self._counters)
+        self.store.row[: self._counters] += counts[: self._counters]
+
+    def _flush(self) -> None:
+        """Bin what the buffers hold (the caller holds the store's lock)."""
+        features, predictions = self._buffered
+        if features:
+            self._add(self._feature_rows[:features], 0)
+            self._cells[self._rows] += features
+        if predictions:
+            self._add(self._prediction_rows[:predictions], self._features)
+        self._buffered = [0, 0]
+
+    def flush(self) -> None:
+        with self.store.lock:
+            self._flush()
 
     def observe(self, matrix: np.ndarray | sp.spmatrix, predictions: np.ndarray | None) -> bool:
         """Count the rows of a decoded request and, for plain predictions, its outputs.
 
         False (nothing counted) when the rows are not as wide as the baseline's features.
         """
-        layout = self.layout
-        block = _dense(matrix, layout.features)
+        block = _dense(matrix, self._features)
         rows = block.shape[0]
-        if block.shape[1] != layout.features:
+        if block.shape[1] != self._features:
             return False
-        if predictions is not None and layout.predictions and predictions.size:
-            outputs = predictions.reshape(rows, -1).astype(np.float32, copy=False)
-            if outputs.shape[1] == layout.predictions:
-                block = np.concatenate((block, outputs), axis=1, dtype=np.float64)
-        indices = self._indices(block)
-        row = self.store.row
+        outputs = None
+        if predictions is not None and self._predictions and predictions.size:
+            outputs = predictions.reshape(rows, -1)
+            if outputs.shape[1] != self._predictions:
+                outputs = None
         with self.store.lock:
-            if rows <= BROADCAST_ROWS:
-                np.add.at(row, indices, 1)
-            else:
-                row[: layout.counters] += np.bincount(indices, minlength=layout.counters)
-            row[layout.counters + ROWS] += rows
+            if rows > BUFFER_ROWS // 4:
+                self._add(block, 0)
+                self._cells[self._rows] += rows
+                if outputs is not None:
+                    self._add(outputs.astype(np.float32, copy=False), self._features)
+                return True
+            features, predicted = self._buffered
+            if features + rows > BUFFER_ROWS:
+                self._flush()
+                features = predicted = 0
+            self._feature_rows[features : features + rows] = block
+            self._buffered[0] = features + rows
+            if outputs is not None:
+                self._prediction_rows[predicted : predicted + rows] = outputs.astype(np.float32)
+                self._buffered[1] = predicted + rows
         return True
 
     def request(self, seconds: float | None, *, error: bool) -> None:
         """Count one request (an error if answered 4xx/5xx) and its latency (None: unknown)."""
-        layout = self.layout
-        indices = [layout.counters + REQUESTS]
-        if seconds is not None:
-            indices.append(layout.latency + bisect.bisect_right(self._latency_edges, seconds))
-        if error:
-            indices.append(layout.counters + ERRORS)
-        row = self.store.row
+        cells = self._cells
         with self.store.lock:
-            np.add.at(row, indices, 1)
+            cells[self._requests] += 1
+            if error:
+                cells[self._errors] += 1
             if seconds is not None:
-                row[layout.counters + LATENCY_MICROSECONDS] += int(seconds * 1e6)
+                cells[self._latency + bisect.bisect_right(self._latency_edges, seconds)] += 1
+                cells[self._micros] += int(seconds * 1e6)
 
 
 def latency_percentiles(histogram: np.ndarray, quantiles: tuple[float, ...]) -> dict[str, float]:

@@ -9,6 +9,7 @@ seconds across all workers (the last time is shared through the store).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 CHECK_SECONDS = 10.0
 """A worker looks at the merged counts at most this often from the request path."""
+FLUSH_SECONDS = 1.0
+"""A serving worker bins its buffered rows at least this often (background thread)."""
 
 
 class Monitor:
@@ -46,6 +49,7 @@ class Monitor:
         self.window = window
         self.clock = clock
         self._next_check = clock() + CHECK_SECONDS
+        self._stopped = threading.Event()
 
     def observe(self, matrix: np.ndarray | sp.spmatrix, predictions: np.ndarray | None) -> bool:
         return self.recorder.observe(matrix, predictions)
@@ -57,14 +61,32 @@ class Monitor:
             self._next_check = now + CHECK_SECONDS
             self.report()
 
+    def start_flushing(self, seconds: float = FLUSH_SECONDS) -> None:
+        """Bin this process's buffered rows every `seconds` (a daemon thread; serving)."""
+
+        def loop() -> None:
+            while not self._stopped.wait(seconds):
+                self.recorder.flush()
+
+        threading.Thread(target=loop, name="boostbox-monitoring-flush", daemon=True).start()
+
+    def stop_flushing(self) -> None:
+        self._stopped.set()
+        self.recorder.flush()
+
+    def totals(self) -> np.ndarray:
+        """Every worker's counters summed, this process's buffered rows included."""
+        self.recorder.flush()
+        return self.store.total()
+
     def report(self) -> dict[str, Any]:
         """The merged report (every worker's counts); logs new alarms."""
-        built = report.build(self.reference, self.store.total())
+        built = report.build(self.reference, self.totals())
         self._alarm(built)
         return built
 
     def prometheus(self) -> str:
-        total = self.store.total()
+        total = self.totals()
         built = report.build(self.reference, total)
         self._alarm(built)
         return report.prometheus(built, total, self.reference)
@@ -116,7 +138,9 @@ def open_monitor(
     except (StoreFull, OSError) as e:
         logger.warning("Drift monitoring off in this worker: %s", e)
         return None
-    return Monitor(reference, store, window=float(window))
+    monitor = Monitor(reference, store, window=float(window))
+    monitor.start_flushing()
+    return monitor
 
 
 def create_shared_store(model_dir: Path, enabled: bool, workers: int) -> SharedStore | None:

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from boostbox.monitoring.baseline import Reference
-from boostbox.monitoring.recorder import BROADCAST_ROWS, Layout
+from boostbox.monitoring.recorder import BUFFER_ROWS, Layout
 from boostbox.monitoring.service import Monitor
 from boostbox.monitoring.sketch import (
     KLL_C,
@@ -78,17 +78,17 @@ def test_absent_sparse_entries_are_missing() -> None:
 
 def test_serving_bins_the_training_data_exactly_as_the_baseline(reference: Reference) -> None:
     """Replaying the training rows through the recorder gives the reference's counts, and
-    the small-batch (broadcast) path bins exactly as the large-batch (searchsorted) one."""
+    small requests (buffered) bin exactly as one large batch."""
     x = draw(TRAIN_ROWS, seed=1)
     layout = Layout.of(reference)
     large = Monitor(reference)
     for start in range(0, TRAIN_ROWS, 5_000):
         large.observe(x[start : start + 5_000], None)
-    total = large.store.total()
+    total = large.totals()
     for index, column in enumerate(reference.features):
         assert np.array_equal(layout.column_counts(total, index, column), column.counts)
         assert layout.column_missing(total, index) == column.missing
-    head = x[: BROADCAST_ROWS + 1]  # one batch above the broadcast limit
+    head = x[: 2 * BUFFER_ROWS + 5]  # fills the buffer twice
     small = Monitor(reference)
     for start in range(0, len(head), 8):
         small.observe(head[start : start + 8], None)
@@ -96,4 +96,4 @@ def test_serving_bins_the_training_data_exactly_as_the_baseline(reference: Refer
     single = Monitor(reference)
     single.observe(head, None)
     single.observe(head[:1], None)
-    assert np.array_equal(small.store.total(), single.store.total())
+    assert np.array_equal(small.totals(), single.totals())

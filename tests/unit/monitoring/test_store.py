@@ -33,6 +33,7 @@ WORKER = textwrap.dedent(
     for row in x:
         monitor.observe(row.reshape(1, -1), None)
         monitor.request(0.001, error=False)
+    monitor.recorder.flush()  # a serving worker's flush thread does this every second
     print(store.slot)
     """
 )
@@ -62,7 +63,7 @@ def test_processes_merge_through_the_store(trained: Path, reference: Reference) 
         assert report["drift"]["rows"] == 150
         assert report["traffic"]["requests"] == 150
         layout = Layout.of(reference)
-        assert int(reader.store.total()[: layout.counters].sum()) == 150 * 5
+        assert int(reader.totals()[: layout.counters].sum()) == 150 * 5
     finally:
         shared.destroy()
     assert not shared.root.exists()
