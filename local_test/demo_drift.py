@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import demo_docker
+import devtools
 import numpy as np
 import requests
 
@@ -102,7 +103,7 @@ def run(
     """Steps 1-4 above; RuntimeError when an alarm is missing, extra, or the reports differ."""
     base, name = docker.serve(
         model_dir,
-        port=demo_docker.free_port(),
+        port=devtools.free_port(),
         env={},
         role="monitored",
         startup_timeout=startup_timeout,

@@ -13,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from boostbox.casts import (
+    accept_type,
+    log_level,
+    parse_bool,
+    parse_inference_output,
+    positive_int,
+)
 from boostbox.errors import ConfigError
-from boostbox.formats.mediatypes import ENCODABLE
 from boostbox.paths import OptMl
 
 DEFAULT_BASE_DIR = "/opt/ml"
@@ -42,55 +48,6 @@ def _first(environ: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
         if value is not None and value.strip():
             return key
     return None
-
-
-def parse_bool(value: str) -> bool:
-    """'true'/'1'/'yes'/'on' and their opposites, any case."""
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(value)
-
-
-parse_bool.__name__ = "boolean"
-
-
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(value)
-    return number
-
-
-positive_int.__name__ = "positive integer"
-
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def log_level(value: str) -> str:
-    """A logging level name, any case (WARN is WARNING)."""
-    name = value.strip().upper()
-    name = "WARNING" if name == "WARN" else name
-    if name not in LOG_LEVELS:
-        raise ValueError(value)
-    return name
-
-
-log_level.__name__ = "log level (" + ", ".join(LOG_LEVELS) + ")"
-
-
-def accept_type(value: str) -> str:
-    """A media type boostbox can answer in."""
-    media = value.strip().lower()
-    if media not in ENCODABLE:
-        raise ValueError(value)
-    return media
-
-
-accept_type.__name__ = "response type (" + ", ".join(ENCODABLE) + ")"
 
 
 def cpu_count() -> int:
@@ -205,28 +162,6 @@ class TrainingConfig:
 
 # --- serving --------------------------------------------------------------------------
 
-INFERENCE_OUTPUT_KEYS = (
-    "predicted_label",
-    "labels",
-    "probability",
-    "probabilities",
-    "raw_score",
-    "raw_scores",
-    "predicted_score",
-)
-
-
-def parse_inference_output(value: str) -> tuple[str, ...]:
-    """SAGEMAKER_INFERENCE_OUTPUT: comma list, case- and space-insensitive, known keys only."""
-    keys = tuple(k.strip().lower() for k in value.split(",") if k.strip())
-    unknown = [k for k in keys if k not in INFERENCE_OUTPUT_KEYS]
-    if unknown:
-        raise ValueError(value)
-    return keys
-
-
-parse_inference_output.__name__ = "list of " + "/".join(INFERENCE_OUTPUT_KEYS)
-
 MB = 1024 * 1024
 
 
@@ -259,6 +194,11 @@ class ServingConfig:
     """BOOSTBOX_MME_MAX_MODELS: models each worker keeps in memory (least recently used out)."""
     allow_pickle: bool = False
     """BOOSTBOX_ALLOW_PICKLE: load legacy pickled models (runs code from the file)."""
+    inference_ensemble: bool = True
+    """SAGEMAKER_INFERENCE_ENSEMBLE: serve every fold model `xgboost-model-<i>` as one model
+    (false: only `xgboost-model`, or the first fold model if that is absent)."""
+    libsvm_one_based: bool = False
+    """BOOSTBOX_LIBSVM_ONE_BASED: libsvm request index i is column i - 1 (default: column i)."""
     predict_threads: int = 1
     """Threads per worker for XGBoost prediction (OMP_NUM_THREADS); workers give parallelism."""
     monitoring: bool = True
@@ -302,6 +242,8 @@ class ServingConfig:
             worker_threads=_get(environ, "BOOSTBOX_WORKER_THREADS", positive_int, 4),
             max_models_per_worker=_get(environ, "BOOSTBOX_MME_MAX_MODELS", positive_int, 16),
             allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
+            inference_ensemble=_get(environ, "SAGEMAKER_INFERENCE_ENSEMBLE", parse_bool, True),
+            libsvm_one_based=_get(environ, "BOOSTBOX_LIBSVM_ONE_BASED", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
             monitoring=_get(environ, "BOOSTBOX_MONITORING", parse_bool, True),
             monitoring_window=_get(environ, "BOOSTBOX_MONITORING_WINDOW", positive_int, 3600),

@@ -30,7 +30,8 @@ import scipy.sparse as sp
 
 from boostbox.errors import BoostboxError
 from boostbox.formats.mediatypes import parse_media_type
-from boostbox.serving.codecs import decoder_for
+from boostbox.serving import features
+from boostbox.serving.codecs import decode
 
 logger = logging.getLogger(__name__)
 
@@ -103,16 +104,18 @@ def predictions(entry: dict[str, Any]) -> np.ndarray | None:
     return np.asarray(rows, dtype=np.float32)
 
 
-def record(line: str) -> Captured:
-    """One JSONL line -> its decoded rows and predictions."""
+def record(line: str, feature_names: tuple[str, ...] | None = None) -> Captured:
+    """One JSONL line -> its decoded rows (Parquet columns by name when the model has
+    names, as serving does) and predictions."""
     try:
         data = json.loads(line)
         captured = data["captureData"]
         request = captured["endpointInput"]
     except (ValueError, KeyError, TypeError) as e:
         raise CaptureError(f"not a data-capture record ({type(e).__name__}: {e})") from e
-    decode, params = decoder_for(str(request.get("observedContentType", "")))
-    matrix = decode(payload(request), params)
+    content_type = str(request.get("observedContentType", ""))
+    decoded = decode(payload(request), content_type, libsvm_one_based=False)
+    matrix = features.align(decoded, feature_names)
     response = captured.get("endpointOutput")
     scores = predictions(response) if isinstance(response, dict) else None
     if scores is not None and scores.shape[0] != matrix.shape[0]:
@@ -120,7 +123,9 @@ def record(line: str) -> Captured:
     return Captured(matrix, scores)
 
 
-def read_capture(folder: Path, errors: list[str]) -> Iterator[Captured]:
+def read_capture(
+    folder: Path, errors: list[str], feature_names: tuple[str, ...] | None = None
+) -> Iterator[Captured]:
     """Every readable record under `folder`; unreadable ones are described in `errors`."""
     for path in capture_files(folder):
         with path.open(encoding="utf-8") as lines:
@@ -128,6 +133,6 @@ def read_capture(folder: Path, errors: list[str]) -> Iterator[Captured]:
                 if not line.strip():
                     continue
                 try:
-                    yield record(line)
+                    yield record(line, feature_names)
                 except BoostboxError as e:
                     errors.append(f"{path}:{number}: {e}")

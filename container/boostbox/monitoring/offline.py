@@ -18,7 +18,7 @@ from typing import Any
 from boostbox.errors import UserError
 from boostbox.monitoring import plot
 from boostbox.monitoring import report as reports
-from boostbox.monitoring.baseline import BASELINE_FILE, Reference
+from boostbox.monitoring.baseline import BASELINE_FILE, Reference, feature_names
 from boostbox.monitoring.capture import read_capture
 from boostbox.monitoring.modelmonitor import VIOLATIONS_FILE
 from boostbox.monitoring.service import Monitor
@@ -63,7 +63,9 @@ def run(baseline: Path, capture: Path, out: Path, top: int = 6) -> Outcome:
     monitor = Monitor(reference)
     skipped: list[str] = []
     width = len(reference.features)
-    for captured in read_capture(capture, skipped):
+    names = tuple(c.name for c in reference.features)
+    named = names if names != tuple(feature_names(None, width)) else None  # f0..: by position
+    for captured in read_capture(capture, skipped, named):
         if not monitor.observe(captured.matrix, captured.predictions):
             found = captured.matrix.shape[1]
             skipped.append(f"a record with {found} columns (the baseline has {width} features)")

@@ -19,7 +19,7 @@ from boostbox.errors import ServingError
 from boostbox.monitoring import http as monitoring_http
 from boostbox.monitoring.service import Monitor
 from boostbox.serving.invocation import Served, invoke, too_large
-from boostbox.serving.predictor import Predictor
+from boostbox.serving.predictor import Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,7 @@ def create_base_app(config: ServingConfig) -> Flask:
     return app
 
 
-def create_app(
-    predictor: Predictor, config: ServingConfig, monitor: Monitor | None = None
-) -> Flask:
+def create_app(predictor: Scorer, config: ServingConfig, monitor: Monitor | None = None) -> Flask:
     """An app serving `predictor`; the model is already loaded, so /ping is simply 200.
 
     With a `monitor`, every invocation is counted and timed and GET /monitoring reports.

@@ -34,9 +34,9 @@ from boostbox.errors import ConfigError, ModelLoadError
 from boostbox.monitoring.service import create_shared_store, open_monitor
 from boostbox.monitoring.store import SharedStore
 from boostbox.serving.app import create_app
+from boostbox.serving.ensemble import load_predictor
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
-from boostbox.serving.predictor import load_predictor
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         return serve_multi_model(config)
     try:
         model_file = artifact.find_model_file(config.paths.model_dir)
+        artifact.check_format(model_file, allow_pickle=config.allow_pickle)
         store = create_shared_store(config.paths.model_dir, config.monitoring, config.workers)
     except ModelLoadError as e:
         logger.error("boostbox serve: cannot start: %s", e)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from boostbox.errors import HyperparameterError
 from boostbox.training.hyperparameters.rules import RULES, Draft
-from boostbox.training.hyperparameters.spec import describe
+from boostbox.training.hyperparameters.spec import METRIC, describe
 from boostbox.training.hyperparameters.table import ALIASES, TABLE
+from boostbox.training.metrics import CUSTOM
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,14 @@ class Hyperparameters:
     baseline: bool = True
     """Write the drift-monitoring baseline after training (boostbox's `baseline=false` skips)."""
     eval_metric: tuple[str, ...] = ()
-    """Empty means the objective's default metric (which then drives early stopping)."""
+    """Empty means the objective's default metric (which then drives early stopping).
+    Includes the official algorithm's own metrics and the HPO tuning metric."""
+    stopping_metric: str | None = None
+    """The metric early stopping follows: _tuning_objective_metric's, else eval_metric's last."""
+    kfold: int | None = None
+    """_kfold: k-fold cross-validation with this many folds (train and validation joined)."""
+    num_cv_round: int = 1
+    """_num_cv_round: how many times k-fold is repeated with other folds."""
     booster: str = "gbtree"
     tree_method: str = "hist"
     interaction_constraints: tuple[tuple[int, ...], ...] | None = None
@@ -56,13 +64,19 @@ class Hyperparameters:
         out.update({k: ",".join(v) if isinstance(v, tuple) else v for k, v in self.params.items()})
         if self.num_class is not None:
             out["num_class"] = self.num_class
-        if self.eval_metric:
-            out["eval_metric"] = list(self.eval_metric)
+        native = [m for m in self.eval_metric if m not in CUSTOM]
+        if native:
+            out["eval_metric"] = native
         if self.interaction_constraints is not None:
             out["interaction_constraints"] = str([list(g) for g in self.interaction_constraints])
         if self.monotone_constraints is not None:
             out["monotone_constraints"] = "(" + ",".join(map(str, self.monotone_constraints)) + ")"
         return out
+
+    @property
+    def custom_metrics(self) -> tuple[str, ...]:
+        """The official algorithm's own metrics among eval_metric (training.metrics)."""
+        return tuple(m for m in self.eval_metric if m in CUSTOM)
 
     def check_features(self, num_features: int) -> None:
         """Constraints that name features must fit the data (XGBoost 3 crashes otherwise)."""
@@ -98,6 +112,20 @@ def _resolve(key: str, value: str, seen_as: dict[str, str]) -> str:
         raise HyperparameterError(
             f"Hyperparameter '{key}' has value '{value}': '{key}' and "
             f"'{seen_as[name]}' are the same hyperparameter; set only one."
+        )
+    return name
+
+
+def tuning_metric(raw: Mapping[str, str]) -> str | None:
+    """The metric of `_tuning_objective_metric` ('validation:rmse' -> 'rmse'), checked."""
+    value = raw.get(TUNING_METRIC)
+    if value is None:
+        return None
+    name = value.split(":", 1)[-1].strip()
+    if not METRIC.match(name):
+        raise HyperparameterError(
+            f"Hyperparameter '{TUNING_METRIC}' has value '{value}': expected "
+            "'validation:<metric>' or 'train:<metric>' with an evaluation metric boostbox knows."
         )
     return name
 
@@ -155,6 +183,17 @@ def _drop_unused(draft: Draft) -> None:
                 del draft.typed[name]
 
 
+def _join_tuning_metric(typed: dict[str, Any], tuning: str | None) -> str | None:
+    """HPO's metric joins eval_metric (it must be printed) and drives early stopping."""
+    metrics: tuple[str, ...] = typed.get("eval_metric", ())
+    if tuning is not None and tuning not in metrics:
+        typed["eval_metric"] = (*metrics, tuning)
+        logger.info("eval_metric: %s (with HPO's _tuning_objective_metric).", tuning)
+    if tuning is not None:
+        return tuning
+    return metrics[-1] if metrics else None
+
+
 def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
     if typed.pop("save_model_on_termination", False):
         logger.warning("save_model_on_termination is not implemented: use checkpoints instead.")
@@ -165,6 +204,8 @@ def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
     passed.pop("interaction_constraints", None)
     passed.pop("monotone_constraints", None)
     return Hyperparameters(
+        kfold=typed.get("_kfold"),
+        num_cv_round=int(typed.get("_num_cv_round", 1)),
         num_round=int(typed["num_round"]),
         objective=str(typed.get("objective", "reg:squarederror")),
         num_class=typed.get("num_class"),
@@ -185,8 +226,10 @@ def parse(raw: Mapping[str, str], *, num_cpus: int = 1) -> Hyperparameters:
     given = _canonical(raw)
     typed = {name: _convert(name, value) for name, value in given.items()}
     _normalise(typed)
+    stopping = _join_tuning_metric(typed, tuning_metric(raw))
     draft = Draft(given, typed)
     for rule in RULES:
         rule(draft)
     _drop_unused(draft)
-    return _build(draft.typed, num_cpus)
+    built = _build(draft.typed, num_cpus)
+    return replace(built, stopping_metric=stopping)
