@@ -3,8 +3,10 @@
 split 80/20 and 67/33 -> train (`docker run IMAGE train`, the seed's hyperparameters as
 strings) -> batch transform of the test set (`SAGEMAKER_BATCH=true serve`, split by line,
 MultiRecord, as a SageMaker transform job does) -> endpoint (`docker run IMAGE serve`),
-a few predictions as CSV and JSON -> metrics and a predicted-vs-actual plot -> every
-container removed, also on error, Ctrl-C or SIGTERM.
+a few predictions as CSV and JSON -> metrics and a predicted-vs-actual plot -> drift
+monitoring (demo_drift: the test set raises no alarm, a shifted copy alarms on the shifted
+features only, offline report and plot) -> every container removed, also on error, Ctrl-C
+or SIGTERM.
 
     .venv/bin/python local_test/demo.py [--classification] [--image IMAGE] [--out-dir DIR]
 
@@ -30,6 +32,7 @@ from types import FrameType
 
 import demo_data
 import demo_docker
+import demo_drift
 import devtools
 import matplotlib
 import numpy as np
@@ -43,6 +46,8 @@ logger = logging.getLogger("demo")
 
 HERE = Path(__file__).resolve().parent
 ENDPOINT_ROWS = 5
+SHIFTED = {"regression": (2, 8), "classification": (0, 7)}
+"""Columns the drift step moves (diabetes: bmi, s5; breast cancer: mean radius, concave points)."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,14 @@ def run(settings: Settings, docker: demo_docker.Docker) -> dict[str, Path]:
     png = out / "predicted_vs_actual.png"
     plot(predicted, data.test_labels, png, title=title, classification=settings.classification)
     logger.info("test metrics: %s", ", ".join(f"{k.upper()}={v:.4f}" for k, v in scores.items()))
+    drift = demo_drift.run(
+        docker,
+        model_dir,
+        data.test_features.to_numpy(dtype=np.float64),
+        SHIFTED[settings.kind],
+        out,
+        startup_timeout=settings.startup_timeout,
+    )
     return {
         "training data (/opt/ml)": opt_ml,
         "model": model_dir,
@@ -224,6 +237,7 @@ def run(settings: Settings, docker: demo_docker.Docker) -> dict[str, Path]:
         "endpoint predictions": endpoint_json,
         "metrics": metrics_json,
         "plot": png,
+        **drift,
     }
 
 

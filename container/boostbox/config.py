@@ -235,6 +235,10 @@ class ServingConfig:
     submit_directory: str | None = None
     """SAGEMAKER_SUBMIT_DIRECTORY (a folder, file:// or s3:// URL) holding `program`; default
     /opt/ml/model/code. Multi-model endpoints look in each model's own code/ folder."""
+    monitoring: bool = True
+    """BOOSTBOX_MONITORING: drift statistics and GET /monitoring when the model has a baseline."""
+    monitoring_window: int = 3600
+    """BOOSTBOX_MONITORING_WINDOW: seconds between two drift alarm log lines for one feature."""
     log_level: str = "INFO"
 
     @classmethod
@@ -277,5 +281,7 @@ class ServingConfig:
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
             program=environ.get("SAGEMAKER_PROGRAM", "").strip() or None,
             submit_directory=environ.get("SAGEMAKER_SUBMIT_DIRECTORY", "").strip() or None,
+            monitoring=_get(environ, "BOOSTBOX_MONITORING", parse_bool, True),
+            monitoring_window=_get(environ, "BOOSTBOX_MONITORING_WINDOW", positive_int, 3600),
             log_level=_get(environ, "BOOSTBOX_LOG_LEVEL", log_level, "INFO"),
         )

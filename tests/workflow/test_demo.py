@@ -68,6 +68,14 @@ def test_demo_end_to_end(image: str, tmp_path: Path, kind: str) -> None:
     assert (out / "opt_ml" / "model" / "xgboost-model").is_file()
     for artifact in ("metrics.json", "predicted_vs_actual.png", "test.csv.out"):
         assert artifact in log  # the summary says where each artifact is
+
+    # drift step: alarms on the shifted features only, offline report and plot
+    violations = json.loads((out / "monitoring" / "constraint_violations.json").read_text())
+    shifted = {"regression": ["f2", "f8"], "classification": ["f0", "f7"]}[kind]
+    drifted = [v["feature_name"] for v in violations["violations"]]
+    assert [f for f in drifted if f.startswith("f")] == shifted
+    assert (out / "monitoring" / "drift.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Drift alarm: feature 'f" in log and "offline report" in log
     assert containers_labelled(f"{LABEL_KEY}={out}") == []
 
 

@@ -15,6 +15,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from boostbox.config import MB, ServingConfig
 from boostbox.errors import ServingError
+from boostbox.monitoring import http as monitoring_http
+from boostbox.monitoring.service import Monitor
 from boostbox.serving.ensemble import Ensemble
 from boostbox.serving.invocation import Handler, Served, invoke, too_large
 from boostbox.serving.lean import LeanInvocations
@@ -74,17 +76,24 @@ def create_base_app(config: ServingConfig) -> Flask:
     return app
 
 
-def create_app(model: Predictor | Ensemble | Handler, config: ServingConfig) -> Flask:
+def create_app(
+    model: Predictor | Ensemble | Handler, config: ServingConfig, monitor: Monitor | None = None
+) -> Flask:
     """An app serving `model` (a predictor, fold ensemble, or script-mode handler).
 
-    The model is already loaded, so /ping is simply 200.
+    The model is already loaded, so /ping is simply 200. With a `monitor` (built-in models
+    only), every invocation is counted and timed and GET /monitoring reports.
     """
     app = create_base_app(config)
-    served = Served.build(model, config) if isinstance(model, Predictor | Ensemble) else model
+    served = (
+        Served.build(model, config, monitor) if isinstance(model, Predictor | Ensemble) else model
+    )
 
-    @app.post("/invocations")
     def invocations() -> Response:
         return invoke(served, config)
 
+    if monitor is not None and isinstance(served, Served):
+        monitoring_http.add_routes(app, monitor)
+    app.add_url_rule("/invocations", "invocations", invocations, methods=["POST"])
     app.wsgi_app = LeanInvocations(app.wsgi_app, served, config, error_body)  # type: ignore[method-assign]
     return app

@@ -11,6 +11,7 @@ hooks, each falling back to these same built-in stages.
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from flask import Response, request
 from boostbox.config import MB, ServingConfig
 from boostbox.errors import BadRequest, PayloadTooLarge, ServingError, UnsupportedMediaType
 from boostbox.formats import Matrix
+from boostbox.monitoring.service import Monitor
 from boostbox.serving import attributes, codecs, features
 from boostbox.serving.codecs import ENCODERS, negotiate
 from boostbox.serving.outputs import Output, Selection
@@ -120,16 +122,20 @@ class Served:
 
     predictor: Scorer
     selection: Selection | None
+    monitor: Monitor | None = None
+    """Drift monitoring: counts every decoded request and its plain predictions."""
 
     @classmethod
-    def build(cls, predictor: Scorer, config: ServingConfig) -> Served:
+    def build(
+        cls, predictor: Scorer, config: ServingConfig, monitor: Monitor | None = None
+    ) -> Served:
         """Bind SAGEMAKER_INFERENCE_OUTPUT to this model's objective (warns once per load)."""
         selection = (
             Selection(config.inference_output, predictor.objective, predictor.num_class)
             if config.inference_output
             else None
         )
-        return cls(predictor, selection)
+        return cls(predictor, selection, monitor)
 
     def respond(self, call: Call, config: ServingConfig) -> Answer:
         """The built-in stages: Accept first (406 before any work), decode, predict, encode."""
@@ -141,6 +147,8 @@ class Served:
             feature_names=self.predictor.metadata.feature_names,
         )
         values = self.predictor.predict(matrix, call.kind)
+        if self.monitor is not None:
+            self.monitor.observe(matrix, values if call.kind is OutputKind.PREDICTION else None)
         output = output_for(values, call.kind, self.selection)
         return 200, accept, ENCODERS[accept](output, config.batch)
 
@@ -159,7 +167,27 @@ class Headers:
 def run(
     served: Handler, config: ServingConfig, headers: Headers, read: Callable[[], bytes]
 ) -> Answer:
-    """The one invocation pipeline: (status, media type, body); errors are raised, typed."""
+    """The one invocation pipeline: (status, media type, body); errors are raised, typed.
+
+    With drift monitoring on, every invocation is counted and timed here, whichever server
+    (the lean path or Flask) runs it.
+    """
+    monitor = served.monitor if isinstance(served, Served) else None
+    if monitor is None:
+        return _answer(served, config, headers, read)
+    started = time.perf_counter()
+    try:
+        answer = _answer(served, config, headers, read)
+    except Exception:
+        monitor.request(time.perf_counter() - started, error=True)
+        raise
+    monitor.request(time.perf_counter() - started, error=answer[0] >= 400)
+    return answer
+
+
+def _answer(
+    served: Handler, config: ServingConfig, headers: Headers, read: Callable[[], bytes]
+) -> Answer:
     limit = config.max_payload_bytes
     if headers.content_length is not None and headers.content_length > limit:
         raise PayloadTooLarge(too_large(limit))

@@ -31,8 +31,11 @@ from gunicorn.errors import HaltServer
 from boostbox import artifact, sourcedir
 from boostbox.config import ServingConfig
 from boostbox.errors import ConfigError, ModelLoadError
+from boostbox.monitoring.service import create_shared_store, open_monitor
+from boostbox.monitoring.store import SharedStore
 from boostbox.serving import hooks
 from boostbox.serving.app import create_app
+from boostbox.serving.ensemble import load_predictor
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
 
@@ -47,19 +50,30 @@ WORKER_BOOT_ERROR = 3
 """gunicorn's exit status for a worker that failed to boot; the master then stops too."""
 
 
-def build_app(config: ServingConfig) -> Flask:
+def build_app(config: ServingConfig, monitoring: SharedStore | None = None) -> Flask:
     """Load the model (through the user's model_fn in script mode) into the app, per worker."""
+    model_dir = config.paths.model_dir
     program = hooks.program_path(config)
-    return create_app(hooks.load_handler(config.paths.model_dir, config, program), config)
+    if program is not None:
+        return create_app(hooks.load_handler(model_dir, config, program), config)
+    monitor = open_monitor(model_dir, config.monitoring, config.monitoring_window, monitoring)
+    return create_app(load_predictor(model_dir, config), config, monitor)
 
 
 class Server(BaseApplication):  # type: ignore[misc]
     """gunicorn configured from ServingConfig; `load` runs in every worker (no preload)."""
 
-    def __init__(self, config: ServingConfig, registry: ModelRegistry | None = None):
+    def __init__(
+        self,
+        config: ServingConfig,
+        registry: ModelRegistry | None = None,
+        monitoring: SharedStore | None = None,
+    ):
         self.config = config
         self.registry = registry
         """The multi-model registry (created in the master), None when serving one model."""
+        self.monitoring = monitoring
+        """Drift counters shared by the workers (created in the master), None when off."""
         super().__init__()
 
     def load_config(self) -> None:
@@ -88,7 +102,7 @@ class Server(BaseApplication):  # type: ignore[misc]
         try:
             if self.registry is not None:
                 return create_multi_model_app(self.registry, self.config)
-            return build_app(self.config)
+            return build_app(self.config, self.monitoring)
         except (ModelLoadError, ConfigError) as e:
             logger.error("boostbox serve: cannot load the model: %s", e)
             sys.exit(WORKER_BOOT_ERROR)
@@ -114,12 +128,15 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     except ConfigError as e:
         logger.error("boostbox serve: %s", e)
         return 2
+    store = None
     try:
         if module is not None and "model_fn" in module.hooks:
             model_file = module.path
         else:
             model_file = artifact.find_model_file(config.paths.model_dir)
             artifact.check_format(model_file, allow_pickle=config.allow_pickle)
+        if module is None:
+            store = create_shared_store(config.paths.model_dir, config.monitoring, config.workers)
     except ModelLoadError as e:
         logger.error("boostbox serve: cannot start: %s", e)
         return 1
@@ -134,7 +151,13 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         config.timeout,
         config.max_payload_bytes,
     )
-    return run_gunicorn(Server(config))
+    if store is not None:
+        logger.info("Drift monitoring on: GET /monitoring; counters in %s.", store.root)
+    try:
+        return run_gunicorn(Server(config, monitoring=store))
+    finally:
+        if store is not None:
+            store.destroy()
 
 
 def check_program(config: ServingConfig) -> hooks.UserModule | None:

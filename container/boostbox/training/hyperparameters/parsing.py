@@ -36,6 +36,8 @@ class Hyperparameters:
     num_class: int | None = None
     early_stopping_rounds: int | None = None
     csv_weights: bool = False
+    baseline: bool = True
+    """Write the drift-monitoring baseline after training (boostbox's `baseline=false` skips)."""
     eval_metric: tuple[str, ...] = ()
     """Empty means the objective's default metric (which then drives early stopping).
     Includes the official algorithm's own metrics and the HPO tuning metric."""
@@ -209,6 +211,7 @@ def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
         num_class=typed.get("num_class"),
         early_stopping_rounds=typed.get("early_stopping_rounds"),
         csv_weights=bool(typed.get("csv_weights", False)),
+        baseline=bool(typed.get("baseline", True)),
         eval_metric=typed.get("eval_metric", ()),
         booster=str(typed.get("booster", "gbtree")),
         tree_method=str(typed.get("tree_method", "hist")),

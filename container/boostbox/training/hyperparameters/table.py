@@ -103,6 +103,9 @@ TABLE: Mapping[str, Spec] = MappingProxyType(
         "use_dask_gpu_training": _with(BOOL, policy=DROP),
         "_kfold": _i(2, policy=OURS),
         "_num_cv_round": _i(1, policy=OURS),
+        # boostbox's own: write the drift-monitoring baseline (false skips it, e.g. for very
+        # many features); see boostbox.monitoring.
+        "baseline": _with(BOOL, policy=OURS),
     }
 )
 """Every name the built-in algorithm accepts, with its type, range, aliases and policy."""
