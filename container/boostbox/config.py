@@ -123,6 +123,12 @@ class TrainingConfig:
     job_name: str | None = None
     num_cpus: int = 1
     log_level: str = "INFO"
+    tracker_port: int = 9099
+    """BOOSTBOX_TRACKER_PORT: XGBoost's tracker on the first host (beacon: one below)."""
+    collective_timeout: int = 1800
+    """BOOSTBOX_COLLECTIVE_TIMEOUT: seconds XGBoost waits in ANY collective operation."""
+    peer_timeout: int = 60
+    """BOOSTBOX_PEER_TIMEOUT: seconds a silent peer is tolerated before the job fails."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> TrainingConfig:
@@ -165,6 +171,9 @@ class TrainingConfig:
             job_name=environ.get("TRAINING_JOB_NAME"),
             num_cpus=_get(environ, "SM_NUM_CPUS", positive_int, cpu_count()),
             log_level=environ.get("SM_LOG_LEVEL_NAME", "INFO"),
+            tracker_port=_get(environ, "BOOSTBOX_TRACKER_PORT", positive_int, 9099),
+            collective_timeout=_get(environ, "BOOSTBOX_COLLECTIVE_TIMEOUT", positive_int, 1800),
+            peer_timeout=_get(environ, "BOOSTBOX_PEER_TIMEOUT", positive_int, 60),
         )
 
 

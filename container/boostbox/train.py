@@ -173,6 +173,7 @@ def fit(
     *,
     checkpoint_dir: Path | None = None,
     checkpoint_every: int = 10,
+    log_metrics: bool = True,
 ) -> FitResult:
     """Train with early stopping on `validation`; return the model cut at its best round."""
     params = hp.xgb_params()
@@ -189,7 +190,7 @@ def fit(
     if early is not None and validation is None:
         logger.warning("early_stopping_rounds=%d ignored: no validation channel.", early)
         early = None
-    callbacks: list[xgb.callback.TrainingCallback] = [MetricLogger()]
+    callbacks: list[xgb.callback.TrainingCallback] = [MetricLogger()] if log_metrics else []
     start: xgb.Booster | None = None
     if checkpoint_dir is not None:
         callbacks.append(Checkpointer(checkpoint_dir, checkpoint_every))

@@ -11,16 +11,26 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from boostbox import artifact, data, hyperparameters
+from boostbox import artifact, hyperparameters, multihost
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
+from boostbox.data import Dataset
+from boostbox.distributed import (
+    Cluster,
+    PeerLost,
+    Settings,
+    check_params,
+    communicator,
+    same_on_every_host,
+    total_rows,
+)
 from boostbox.errors import AlgorithmError, DataError, UserError
 from boostbox.paths import OptMl
-from boostbox.train import check_labels, fit
+from boostbox.train import FitResult, check_labels, fit
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +84,9 @@ def write_failure(paths: OptMl, message: str) -> None:
         logger.error("Could not write %s: %s", paths.failure_file, e)
 
 
-def _load(config: TrainingConfig, hp: hyperparameters.Hyperparameters) -> dict[str, data.Dataset]:
+def _load(
+    config: TrainingConfig, hp: hyperparameters.Hyperparameters, cluster: Cluster
+) -> dict[str, Dataset]:
     if TRAIN_CHANNEL not in config.channels:
         given = ", ".join(sorted(config.channels)) or "none"
         raise DataError(
@@ -85,17 +97,69 @@ def _load(config: TrainingConfig, hp: hyperparameters.Hyperparameters) -> dict[s
     loaded = {}
     for name in (TRAIN_CHANNEL, VALIDATION_CHANNEL):
         if name in config.channels:
-            loaded[name] = data.load_channel(
-                config.paths.channel(name), config.channels[name], csv_weights=hp.csv_weights
+            loaded[name] = multihost.load_for_host(
+                config.paths.channel(name),
+                config.channels[name],
+                cluster,
+                csv_weights=hp.csv_weights,
             )
     if VALIDATION_CHANNEL in loaded:
-        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = data.align(
+        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = multihost.align(
             loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL]
         )
     for name, dataset in loaded.items():
         check_labels(hp, dataset, name)
-    hp.check_features(loaded[TRAIN_CHANNEL].num_features)
+    if loaded[TRAIN_CHANNEL].rows:
+        hp.check_features(loaded[TRAIN_CHANNEL].num_features)
     return loaded
+
+
+def collective_settings(config: TrainingConfig) -> Settings:
+    return Settings(
+        tracker_port=config.tracker_port,
+        beacon_port=config.tracker_port - 1,
+        timeout=config.collective_timeout,
+        peer_timeout=float(config.peer_timeout),
+    )
+
+
+def _abort_on_lost_peer(paths: OptMl) -> Callable[[PeerLost], None]:
+    """The watchdog's verdict: XGBoost may sit in a socket poll, so end the process here."""
+
+    def abort(error: PeerLost) -> None:
+        logger.error("Training failed: %s", error)
+        write_failure(paths, str(error))
+        logging.shutdown()
+        os._exit(AlgorithmError.exit_code)
+
+    return abort
+
+
+def _fit_together(
+    config: TrainingConfig,
+    hp: hyperparameters.Hyperparameters,
+    cluster: Cluster,
+    loaded: dict[str, Dataset],
+) -> FitResult:
+    """fit() inside the collective: every matrix is built in there, all hosts agree."""
+    with communicator(cluster, collective_settings(config), _abort_on_lost_peer(config.paths)):
+        if total_rows(loaded[TRAIN_CHANNEL].rows) == 0:
+            raise DataError(f"Channel '{TRAIN_CHANNEL}' has no rows on any of the hosts.")
+        result = fit(
+            hp,
+            loaded[TRAIN_CHANNEL],
+            loaded.get(VALIDATION_CHANNEL),
+            checkpoint_dir=config.checkpoint_dir if cluster.is_leader else None,
+            checkpoint_every=CHECKPOINT_EVERY,
+            log_metrics=cluster.is_leader,
+        )
+        if not same_on_every_host(bytes(result.booster.save_raw(raw_format="ubj"))):
+            raise AlgorithmError(
+                f"The {cluster.size} hosts ended with different models; refusing to save one."
+            )
+    if cluster.size > 1:
+        logger.info("Model identical on all %d hosts.", cluster.size)
+    return result
 
 
 def run(config: TrainingConfig) -> dict[str, Any]:
@@ -104,22 +168,22 @@ def run(config: TrainingConfig) -> dict[str, Any]:
     config.paths.failure_file.unlink(missing_ok=True)
     config.paths.success_file.unlink(missing_ok=True)
     hp = hyperparameters.parse(config.hyperparameters, num_cpus=config.num_cpus)
-    if len(config.hosts) > 1:
-        logger.warning(
-            "%d hosts: boostbox trains on this host's (%s) data only, not distributed.",
-            len(config.hosts),
-            config.current_host,
-        )
-    loaded = _load(config, hp)
+    cluster = Cluster(config.hosts, config.current_host)
+    check_params(hp.xgb_params(), cluster)
+    loaded = _load(config, hp, cluster)
     loaded_at = time.monotonic()
-    result = fit(
-        hp,
-        loaded[TRAIN_CHANNEL],
-        loaded.get(VALIDATION_CHANNEL),
-        checkpoint_dir=config.checkpoint_dir,
-        checkpoint_every=CHECKPOINT_EVERY,
-    )
+    result = _fit_together(config, hp, cluster, loaded)
     trained_at = time.monotonic()
+    if not cluster.is_leader:
+        logger.info(
+            "Host %s trained as rank %d; %s writes the model.",
+            cluster.current_host,
+            cluster.rank,
+            cluster.leader,
+        )
+        config.paths.output_dir.mkdir(parents=True, exist_ok=True)
+        config.paths.success_file.write_text("", encoding="utf-8")
+        return {"rank": cluster.rank, "rounds_trained": result.rounds_trained}
     metadata = ModelMetadata.from_booster(
         result.booster,
         best_iteration=result.best_iteration,
@@ -174,6 +238,13 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.error("Training failed: %s", e)
         write_failure(paths, str(e))
         return UserError.exit_code
+    except PeerLost as e:
+        # XGBoost's communicator and tracker are mid-operation: their destructors crash at
+        # interpreter exit, so leave without running them once the failure line is written.
+        logger.error("Training failed: %s", e)
+        write_failure(paths, str(e))
+        logging.shutdown()
+        os._exit(PeerLost.exit_code)
     except AlgorithmError as e:
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")
