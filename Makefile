@@ -23,6 +23,9 @@ $(VENV)/.stamp: pyproject.toml requirements.lock
 	"$(PYTHON)" -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip uv
 	$(VENV)/bin/uv pip install -q --python $(PY) -c requirements.lock -e '.[dev]'
+	# sagemaker-training declares a `train` script too; reinstalling boostbox last makes
+	# $(VENV)/bin/train boostbox's (tests/workflow/test_entry_points.py checks it).
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --reinstall-package boostbox -e .
 	touch $@
 
 venv: $(VENV)/.stamp  ## host virtualenv (Python 3.13, the image's locked versions + dev tools)
@@ -62,9 +65,12 @@ sdk-lock:  ## re-pin the SDK virtualenv from local_test/requirements-sdk.in
 build:  ## build the image (linux/amd64)
 	docker build --network host -t $(IMAGE) .
 
-lint: venv  ## ruff lint + format check, shellcheck-style strictness lives in the scripts
+SHELL_SCRIPTS := $(shell git ls-files '*.sh' .ci/run bench/baselines/byoc/serve 2>/dev/null)
+
+lint: venv  ## ruff lint + format check (complexity <= 12), shellcheck on every shell script
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
 
 typecheck: venv  ## mypy --strict
 	$(VENV)/bin/mypy
@@ -82,7 +88,7 @@ local-mode: sdk-venv build  ## the image through SageMaker SDK local mode: fit, 
 	$(SDK_VENV)/bin/python local_test/local_mode.py
 
 bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 the first time); writes bench/results.json
-	$(PY) -m bench
+	PYTHONPATH=local_test $(PY) -m bench
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
 	deploy/build_and_push.sh --no-build --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)" $(if $(VERSION),--version "$(VERSION)",)

@@ -7,15 +7,14 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from devtools import free_port, wait_for_http
 
 logger = logging.getLogger(__name__)
 
@@ -59,30 +58,6 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(url: str, timeout: float, alive: Sequence[str] | None = None) -> float:
-    """Poll `url` every 20 ms until it answers 200; return the seconds it took."""
-    start = time.monotonic()
-    last: object = None
-    while time.monotonic() - start < timeout:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.monotonic() - start
-                last = response.status
-        except urllib.error.HTTPError as e:
-            last = e.code
-        except (OSError, urllib.error.URLError) as e:
-            last = e
-        time.sleep(0.02)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f}s (last: {last})")
-
-
 def _docker(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
@@ -120,7 +95,7 @@ def container(
         if started.returncode != 0:
             raise RuntimeError(f"docker run {image} failed: {started.stderr.strip()}")
         try:
-            wait_ready(base + ready_path, timeout)
+            wait_for_http(base + ready_path, timeout=timeout, interval=0.02)
         except TimeoutError as e:
             logs = _docker("logs", "--tail", "40", name)
             raise TimeoutError(f"{e}\n--- {image} logs ---\n{logs.stdout}{logs.stderr}") from e
@@ -181,7 +156,7 @@ def process(
             )
             base = f"http://127.0.0.1:{front_port}"
         try:
-            wait_ready(base + ready_path, timeout)
+            wait_for_http(base + ready_path, timeout=timeout, interval=0.02)
         except TimeoutError as e:
             tail = log_path.read_text(errors="replace")[-3000:] if log_path else ""
             raise TimeoutError(f"{e}\n--- {cmd[0]} log ---\n{tail}") from e

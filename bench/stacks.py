@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools import free_port
+
 from bench import servers
 from bench.data import MLSERVER_MODEL_NAME, Payloads
 from bench.settings import BENCH_DIR, Settings
@@ -120,7 +122,7 @@ def floor(settings: Settings) -> contextlib.AbstractContextManager[servers.Runni
 @contextlib.contextmanager
 def floor_host(settings: Settings) -> Iterator[servers.Running]:
     """The same floor app as a host process: measures what the docker-proxy hop costs."""
-    port = servers.free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", *_gunicorn_args(settings)]
     cmd += ["-b", f"127.0.0.1:{port}", "--chdir", str(BASELINES / "floor"), "floor_app:app"]
     with servers.process(
@@ -219,12 +221,12 @@ def mlserver_direct(settings: Settings) -> contextlib.AbstractContextManager[ser
 def _mlserver(settings: Settings, *, proxy: bool) -> Iterator[servers.Running]:
     exe = mlserver_venv(settings)
     model_dir = settings.work_dir / "mlserver-model"
-    port = servers.free_port()
+    port = free_port()
     config = {
         "host": "127.0.0.1",
         "http_port": port,
-        "grpc_port": servers.free_port(),
-        "metrics_port": servers.free_port(),
+        "grpc_port": free_port(),
+        "metrics_port": free_port(),
         "parallel_workers": settings.mlserver_parallel_workers,
     }
     (model_dir / "settings.json").write_text(json.dumps(config), encoding="utf-8")

@@ -30,13 +30,14 @@ from types import FrameType
 
 import demo_data
 import demo_docker
+import devtools
 import matplotlib
 import numpy as np
 import requests
 import seed
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # after matplotlib.use(): the backend is chosen first
 
 logger = logging.getLogger("demo")
 
@@ -171,7 +172,7 @@ def run(settings: Settings, docker: demo_docker.Docker) -> dict[str, Path]:
     test_csv = demo_data.write_csv(data.test_features, batch / "test.csv")
     labels_csv = demo_data.write_csv(data.test[[demo_data.LABEL]], batch / "test_labels.csv")
     transformed = batch / "test.csv.out"
-    port = settings.port or demo_docker.free_port()
+    port = settings.port or devtools.free_port()
     batch_env = {
         "SAGEMAKER_BATCH": "true",
         "SAGEMAKER_MAX_PAYLOAD_IN_MB": "6",
@@ -194,7 +195,7 @@ def run(settings: Settings, docker: demo_docker.Docker) -> dict[str, Path]:
         "batch transform: %d rows in %d request(s) -> %s", len(predicted), posts, transformed
     )
 
-    port = settings.port or demo_docker.free_port()
+    port = settings.port or devtools.free_port()
     base, name = docker.serve(
         model_dir, port=port, env={}, role="endpoint", startup_timeout=settings.startup_timeout
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import subprocess
 import time
 import uuid
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from devtools import containers_labelled, wait_for_http
 
 logger = logging.getLogger(__name__)
 
@@ -22,24 +22,6 @@ LABEL_KEY = "org.boostbox.demo.out"
 """Every demo container carries this label with the demo's output folder as its value."""
 
 MB = 1024 * 1024
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def containers_labelled(label: str) -> list[str]:
-    """IDs of every container, running or exited, that carries `label` (key=value)."""
-    found = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={label}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return found.stdout.split()
 
 
 @dataclass
@@ -98,7 +80,7 @@ class Docker:
         subprocess.run(cmd, capture_output=True, text=True, check=True)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_for_ping(base, timeout=startup_timeout)
+            wait_for_http(f"{base}/ping", timeout=startup_timeout, interval=0.2)
         except TimeoutError as e:
             raise TimeoutError(f"{e}\n--- {name} log ---\n{self.logs(name)}") from e
         logger.info("%s answers /ping at %s", name, base)
@@ -129,22 +111,6 @@ class Docker:
     def _sweep(self) -> None:
         for container_id in containers_labelled(self.label):
             subprocess.run(["docker", "rm", "-f", container_id], capture_output=True, check=False)
-
-
-def wait_for_ping(base: str, *, timeout: float) -> None:
-    """Poll GET /ping until 200; TimeoutError with the last answer otherwise."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            answer = requests.get(f"{base}/ping", timeout=2)
-            if answer.status_code == 200:
-                return
-            last = answer.status_code
-        except requests.RequestException as e:
-            last = e
-        time.sleep(0.2)
-    raise TimeoutError(f"{base}/ping did not answer 200 within {timeout:.0f} s (last: {last})")
 
 
 @dataclass(frozen=True)

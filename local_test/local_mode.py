@@ -53,6 +53,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import devtools
 import netguard
 import sdk_support
 import seed
@@ -103,8 +104,8 @@ def parse_args(argv: list[str] | None, environ: Mapping[str, str] = os.environ) 
         out_dir=args.out_dir.resolve(),
         data_dir=args.data_dir.resolve(),
         payload=args.payload.resolve(),
-        serving_port=args.serving_port or sdk_support.free_port(),
-        transform_port=args.transform_port or sdk_support.free_port(),
+        serving_port=args.serving_port or devtools.free_port(),
+        transform_port=args.transform_port or devtools.free_port(),
         timeout=args.timeout,
         role=args.role,
         instance_type=args.instance_type,

@@ -9,7 +9,6 @@ import contextlib
 import csv
 import os
 import signal
-import socket
 import subprocess
 from pathlib import Path
 
@@ -20,12 +19,6 @@ TELEMETRY_OPT_OUT = {
     "SchemaVersion": "1.0",
     "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def sdk_environment(config_file: Path) -> dict[str, str]:

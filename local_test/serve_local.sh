@@ -23,7 +23,7 @@ for kv in "${extra_env[@]}"; do
   env_args+=(-e "${kv}")
 done
 
-# shellcheck disable=SC2317  # invoked by the trap
+# shellcheck disable=SC2317,SC2329  # invoked by the trap
 cleanup() { docker rm -f "${name}" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT

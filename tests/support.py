@@ -4,42 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from devtools import free_port, wait_for_http
+
+__all__ = ["docker_run", "free_port", "image_name", "serving_container", "wait_for_http"]
+
 
 def image_name() -> str:
     return os.environ.get("BOOSTBOX_IMAGE", "boostbox:latest")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_http(url: str, *, timeout: float = 60.0, status: int = 200) -> None:
-    """Poll until `url` answers `status`; raise TimeoutError with the last error otherwise."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == status:
-                    return
-                last = response.status
-        except urllib.error.HTTPError as e:
-            last = e.code
-        except (OSError, urllib.error.URLError) as e:
-            last = e
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer {status} within {timeout}s (last: {last})")
 
 
 def docker_run(

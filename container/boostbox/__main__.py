@@ -10,7 +10,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     verb = args[0] if args else "train"
     if verb == "train":
-        from boostbox.training import main as train_main
+        from boostbox.training.job import main as train_main
 
         sys.exit(train_main())
     if verb == "serve":

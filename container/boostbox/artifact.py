@@ -18,10 +18,15 @@ from typing import Any
 import xgboost as xgb
 
 from boostbox import __version__
-from boostbox.errors import ModelLoadError
-from boostbox.paths import METADATA_FILE, MODEL_FILE
+from boostbox.errors import AlgorithmError, ModelLoadError, xgboost_message
 
 logger = logging.getLogger(__name__)
+
+MODEL_FILE = "xgboost-model"
+"""The file name the official algorithm and boostbox both use for the native model."""
+
+METADATA_FILE = "boostbox-metadata.json"
+"""Small JSON beside the model: objective, features, classes, versions, timestamp."""
 
 OTHER_MODEL_NAMES = ("model.ubj", "model.json", "model.bst")
 """Accepted when `xgboost-model` is absent (names other XGBoost servers use)."""
@@ -71,10 +76,13 @@ class LoadedModel:
 
 def save(booster: xgb.Booster, model_dir: Path, metadata: ModelMetadata) -> Path:
     """Write `xgboost-model` (UBJSON, what save_model picks for a name without extension)."""
-    model_dir.mkdir(parents=True, exist_ok=True)
     path = model_dir / MODEL_FILE
-    path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
-    (model_dir / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    try:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
+        (model_dir / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+    except OSError as e:  # disk full, read-only volume: the platform's side, not the inputs
+        raise AlgorithmError(f"Could not write the model to {model_dir}: {e}") from e
     return path
 
 
@@ -120,7 +128,7 @@ def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
         )
     logger.warning("Loading pickled model %s because %s is set.", path, PICKLE_OPT_IN)
     try:
-        obj = pickle.loads(data)  # noqa: S301 - explicit user opt-in
+        obj = pickle.loads(data)  # unpickling runs code: the user opted in
     except Exception as e:
         raise ModelLoadError(f"{path} could not be unpickled: {e}") from e
     booster = obj.get_booster() if hasattr(obj, "get_booster") else obj
@@ -132,7 +140,10 @@ def _load_pickle(path: Path, data: bytes, allow_pickle: bool) -> xgb.Booster:
 def load(model_dir: Path, *, allow_pickle: bool = False) -> LoadedModel:
     """Load the native model (or an opted-in pickle) and its metadata, checking versions."""
     path = find_model_file(model_dir)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelLoadError(f"{path} cannot be read: {e.strerror or e}") from e
     if data[:1] == b"\x80":  # pickle protocol 2+ opcode PROTO
         booster = _load_pickle(path, data, allow_pickle)
     else:
@@ -141,8 +152,7 @@ def load(model_dir: Path, *, allow_pickle: bool = False) -> LoadedModel:
             booster.load_model(bytearray(data))
         except xgb.core.XGBoostError as e:
             raise ModelLoadError(
-                f"{path} is not a model XGBoost {xgb.__version__} can load: "
-                f"{str(e).splitlines()[0]}"
+                f"{path} is not a model XGBoost {xgb.__version__} can load: {xgboost_message(e)}"
             ) from e
     derived = ModelMetadata.from_booster(booster)
     stored = _read_metadata(model_dir)

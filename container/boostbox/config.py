@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from boostbox.errors import UserError
+from boostbox.casts import (
+    accept_type,
+    log_level,
+    parse_bool,
+    parse_inference_output,
+    positive_int,
+)
+from boostbox.errors import ConfigError
 from boostbox.paths import OptMl
 
 DEFAULT_BASE_DIR = "/opt/ml"
@@ -21,10 +28,6 @@ TRAIN_CHANNEL = "train"
 VALIDATION_CHANNEL = "validation"
 DEFAULT_CONTENT_TYPE = "text/libsvm"
 """SageMaker's XGBoost algorithm reads a channel with no ContentType as libsvm."""
-
-
-class ConfigError(UserError):
-    """An environment variable or config file holds a value boostbox cannot use."""
 
 
 def _get[T](environ: Mapping[str, str], key: str, cast: Callable[[str], T], default: T) -> T:
@@ -45,29 +48,6 @@ def _first(environ: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
         if value is not None and value.strip():
             return key
     return None
-
-
-def parse_bool(value: str) -> bool:
-    """'true'/'1'/'yes'/'on' and their opposites, any case."""
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(value)
-
-
-parse_bool.__name__ = "boolean"
-
-
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(value)
-    return number
-
-
-positive_int.__name__ = "positive integer"
 
 
 def cpu_count() -> int:
@@ -108,6 +88,21 @@ class ChannelConfig:
     input_mode: str = "File"
     s3_distribution_type: str = "FullyReplicated"
 
+    @classmethod
+    def from_json(cls, name: str, spec: Any, source: Path) -> ChannelConfig:
+        """One inputdataconfig.json entry; anything but an object is a ConfigError."""
+        if not isinstance(spec, dict):
+            raise ConfigError(
+                f"Config file {source}: channel '{name}' has value {json.dumps(spec)[:60]}; "
+                'expected an object such as {"ContentType": "text/csv"}.'
+            )
+        return cls(
+            name=name,
+            content_type=str(spec.get("ContentType") or DEFAULT_CONTENT_TYPE),
+            input_mode=str(spec.get("TrainingInputMode") or "File"),
+            s3_distribution_type=str(spec.get("S3DistributionType") or "FullyReplicated"),
+        )
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -146,16 +141,13 @@ class TrainingConfig:
         if not isinstance(raw_channels, dict):
             raise ConfigError(f"Config file {paths.input_data_config} must hold a JSON object.")
         channels = {
-            name: ChannelConfig(
-                name=name,
-                content_type=str(spec.get("ContentType") or DEFAULT_CONTENT_TYPE),
-                input_mode=str(spec.get("TrainingInputMode") or "File"),
-                s3_distribution_type=str(spec.get("S3DistributionType") or "FullyReplicated"),
-            )
+            name: ChannelConfig.from_json(name, spec, paths.input_data_config)
             for name, spec in raw_channels.items()
         }
 
         resources = read_json(paths.resource_config, required=False) or {}
+        if not isinstance(resources, dict):
+            raise ConfigError(f"Config file {paths.resource_config} must hold a JSON object.")
         checkpoint = read_json(paths.checkpoint_config, required=False)
         checkpoint_dir = None
         if isinstance(checkpoint, dict):
@@ -170,7 +162,7 @@ class TrainingConfig:
             checkpoint_dir=checkpoint_dir,
             job_name=environ.get("TRAINING_JOB_NAME"),
             num_cpus=_get(environ, "SM_NUM_CPUS", positive_int, cpu_count()),
-            log_level=environ.get("SM_LOG_LEVEL_NAME", "INFO"),
+            log_level=_get(environ, "SM_LOG_LEVEL_NAME", log_level, "INFO"),
             tracker_port=_get(environ, "BOOSTBOX_TRACKER_PORT", positive_int, 9099),
             collective_timeout=_get(environ, "BOOSTBOX_COLLECTIVE_TIMEOUT", positive_int, 1800),
             peer_timeout=_get(environ, "BOOSTBOX_PEER_TIMEOUT", positive_int, 60),
@@ -178,28 +170,6 @@ class TrainingConfig:
 
 
 # --- serving --------------------------------------------------------------------------
-
-INFERENCE_OUTPUT_KEYS = (
-    "predicted_label",
-    "labels",
-    "probability",
-    "probabilities",
-    "raw_score",
-    "raw_scores",
-    "predicted_score",
-)
-
-
-def parse_inference_output(value: str) -> tuple[str, ...]:
-    """SAGEMAKER_INFERENCE_OUTPUT: comma list, case- and space-insensitive, known keys only."""
-    keys = tuple(k.strip().lower() for k in value.split(",") if k.strip())
-    unknown = [k for k in keys if k not in INFERENCE_OUTPUT_KEYS]
-    if unknown:
-        raise ValueError(value)
-    return keys
-
-
-parse_inference_output.__name__ = "list of " + "/".join(INFERENCE_OUTPUT_KEYS)
 
 MB = 1024 * 1024
 
@@ -262,8 +232,9 @@ class ServingConfig:
             max_concurrent_transforms=_get(
                 environ, "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", positive_int, cpus
             ),
-            default_accept=environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "").strip()
-            or "text/csv",
+            default_accept=_get(
+                environ, "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", accept_type, "text/csv"
+            ),
             inference_output=_get(
                 environ, "SAGEMAKER_INFERENCE_OUTPUT", parse_inference_output, ()
             ),
@@ -272,5 +243,5 @@ class ServingConfig:
             max_models_per_worker=_get(environ, "BOOSTBOX_MME_MAX_MODELS", positive_int, 16),
             allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
-            log_level=environ.get("BOOSTBOX_LOG_LEVEL", "INFO").upper(),
+            log_level=_get(environ, "BOOSTBOX_LOG_LEVEL", log_level, "INFO"),
         )

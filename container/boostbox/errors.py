@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sagemaker_training.errors import ClientError
 
 
@@ -22,6 +24,17 @@ class ParseError(BoostboxError, ValueError):
         self.column = column
 
 
+class UnknownCharset(ParseError):
+    """A media type names a charset Python does not know (serving answers 415)."""
+
+
+def xgboost_message(error: BaseException) -> str:
+    """XGBoost's 'Check failed' line without its timestamp, source path and stack trace."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    chosen = next((ln for ln in lines if "Check failed" in ln), lines[0] if lines else "")
+    return re.sub(r"^\[[\d:]+\]\s+\S+:\d+:\s*", "", chosen) or type(error).__name__
+
+
 # --- training -------------------------------------------------------------------------
 
 
@@ -38,6 +51,10 @@ class AlgorithmError(BoostboxError):
     """Something failed inside boostbox or XGBoost although the inputs were valid."""
 
     exit_code = 1
+
+
+class ConfigError(UserError):
+    """An environment variable or config file holds a value boostbox cannot use."""
 
 
 class HyperparameterError(UserError):

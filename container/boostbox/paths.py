@@ -5,12 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-MODEL_FILE = "xgboost-model"
-"""The file name the official algorithm and boostbox both use for the native model."""
-
-METADATA_FILE = "boostbox-metadata.json"
-"""Small JSON beside the model: objective, features, classes, versions, timestamp."""
-
 
 @dataclass(frozen=True)
 class OptMl:

@@ -125,7 +125,7 @@ def test_every_content_type_and_accept(
 def test_sparse_recordio_and_recordio_output(binary_url: str, binary_expected: np.ndarray) -> None:
     from sagemaker_training.record_pb2 import Record
 
-    from boostbox.serving.codecs.recordio import _frames
+    from boostbox.formats.recordio import frames as _frames
 
     response = post(
         binary_url,

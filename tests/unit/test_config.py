@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from boostbox.config import MB, ConfigError, ServingConfig, TrainingConfig, cpu_count
+from boostbox.config import MB, ServingConfig, TrainingConfig, cpu_count
+from boostbox.errors import ConfigError
 
 
 def test_serving_defaults_fit_the_machine() -> None:
@@ -72,6 +73,8 @@ def test_serving_variables(environ: dict[str, str], field: str, expected: object
         ("SAGEMAKER_BATCH", "maybe"),
         ("SAGEMAKER_BATCH_STRATEGY", "SOMETIMES"),
         ("SAGEMAKER_INFERENCE_OUTPUT", "predicted_label,confidence"),
+        ("BOOSTBOX_LOG_LEVEL", "VERBOSE"),
+        ("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "text/html"),
     ],
 )
 def test_bad_serving_values_name_key_and_value(key: str, value: str) -> None:
@@ -117,3 +120,35 @@ def test_broken_config_json_names_the_file(tmp_path: Path) -> None:
     (config_dir / "hyperparameters.json").write_text("{not json")
     with pytest.raises(ConfigError, match="hyperparameters.json is not valid JSON"):
         TrainingConfig.from_environ({"SAGEMAKER_BASE_DIR": str(tmp_path)})
+
+
+def test_log_levels_accept_any_case_and_warn() -> None:
+    assert ServingConfig.from_environ({"BOOSTBOX_LOG_LEVEL": "debug"}).log_level == "DEBUG"
+    assert TrainingConfig.from_environ({"SM_LOG_LEVEL_NAME": "warn"}).log_level == "WARNING"
+
+
+def test_bad_training_log_level_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'SM_LOG_LEVEL_NAME' has value 'LOUD'"):
+        TrainingConfig.from_environ(
+            {"SAGEMAKER_BASE_DIR": str(tmp_path), "SM_LOG_LEVEL_NAME": "LOUD"}
+        )
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "expected"),
+    [
+        ("inputdataconfig.json", {"train": "text/csv"}, "channel 'train' has value \"text/csv\""),
+        ("inputdataconfig.json", ["train"], "must hold a JSON object"),
+        ("resourceconfig.json", ["algo-1"], "must hold a JSON object"),
+        ("hyperparameters.json", ["num_round"], "must hold a JSON object"),
+    ],
+)
+def test_malformed_config_files_name_the_file(
+    tmp_path: Path, file: str, content: object, expected: str
+) -> None:
+    config_dir = tmp_path / "input" / "config"
+    config_dir.mkdir(parents=True)
+    (config_dir / file).write_text(json.dumps(content))
+    with pytest.raises(ConfigError) as info:
+        TrainingConfig.from_environ({"SAGEMAKER_BASE_DIR": str(tmp_path)})
+    assert file in str(info.value) and expected in str(info.value)

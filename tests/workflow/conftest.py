@@ -26,17 +26,6 @@ def load_local_test_module(name: str) -> ModuleType:
     return module
 
 
-def containers_labelled(label: str) -> list[str]:
-    """Containers, running or exited, carrying `label` (key or key=value)."""
-    found = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={label}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return found.stdout.split()
-
-
 def compose_containers_under(root: Path) -> list[str]:
     """Containers whose docker-compose project folder is inside `root` (SDK local mode's)."""
     found = subprocess.run(

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from devtools import containers_labelled
 
-from tests.workflow.conftest import LOCAL_TEST, containers_labelled
+from tests.workflow.conftest import LOCAL_TEST
 
 pytestmark = pytest.mark.container
 

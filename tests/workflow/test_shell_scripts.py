@@ -10,9 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from devtools import containers_labelled
 
 from tests.support import free_port, wait_for_http
-from tests.workflow.conftest import LOCAL_TEST, containers_labelled
+from tests.workflow.conftest import LOCAL_TEST
 
 PAYLOAD_ROWS = 5
 DIABETES_RANGE = (25.0, 346.0)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from boostbox.config import INFERENCE_OUTPUT_KEYS
+from boostbox.casts import INFERENCE_OUTPUT_KEYS
 
 logger = logging.getLogger(__name__)
 

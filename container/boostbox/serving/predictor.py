@@ -21,7 +21,8 @@ import xgboost as xgb
 from boostbox import artifact
 from boostbox.artifact import LoadedModel
 from boostbox.config import ServingConfig
-from boostbox.errors import BadRequest
+from boostbox.errors import BadRequest, xgboost_message
+from boostbox.formats import Matrix
 from boostbox.serving.fastpath import TreeEvaluator
 from boostbox.serving.treearrays import Unsupported
 
@@ -29,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 FAST_PATH_MAX_ROWS = 16
 """Evaluator vs inplace_predict break even at 24-48 rows (200 trees, depth 5, measured here)."""
-
-type Matrix = np.ndarray | sp.csr_matrix
 
 
 class OutputKind(enum.StrEnum):
@@ -97,8 +96,7 @@ class Predictor:
         try:
             return self._xgboost(matrix, kind)
         except xgb.core.XGBoostError as e:
-            message = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise BadRequest(f"XGBoost could not evaluate the payload: {message}") from e
+            raise BadRequest(f"XGBoost could not evaluate the payload: {xgboost_message(e)}") from e
 
     def _xgboost(self, matrix: Matrix, kind: OutputKind) -> np.ndarray:
         iterations = (0, self.rounds)

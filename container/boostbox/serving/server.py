@@ -9,8 +9,8 @@ a model that exists but does not load makes the first worker log one clear line 
 with gunicorn's boot-error status, which stops the master (exit code 3).
 
 Multi-model mode (SAGEMAKER_MULTI_MODEL=true) needs no /opt/ml/model: the master creates the
-registry directory the workers share (serving.registry) before forking them and removes it
-when gunicorn stops; models arrive through POST /models.
+registry directory the workers share (serving.multimodel.registry) before forking them and
+removes it when gunicorn stops; models arrive through POST /models.
 
 SIGTERM: gunicorn's graceful stop: listeners close, in-flight requests complete, workers
 get GRACEFUL_TIMEOUT seconds (less than the 30 s SageMaker waits before SIGKILL).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
@@ -28,12 +29,12 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.errors import HaltServer
 
 from boostbox import artifact
-from boostbox.config import ConfigError, ServingConfig
-from boostbox.errors import ModelLoadError
+from boostbox.config import ServingConfig
+from boostbox.errors import ConfigError, ModelLoadError
 from boostbox.serving.app import create_app
-from boostbox.serving.multimodel import create_multi_model_app
+from boostbox.serving.multimodel.app import create_multi_model_app
+from boostbox.serving.multimodel.registry import ModelRegistry
 from boostbox.serving.predictor import load_predictor
-from boostbox.serving.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             sys.exit(WORKER_BOOT_ERROR)
 
 
-def main() -> int:
+def main(environ: Mapping[str, str] = os.environ) -> int:
     """Entry point of `serve`; returns the exit status (non-zero: nothing was served)."""
     logging.basicConfig(
         level=logging.INFO,
@@ -100,7 +101,7 @@ def main() -> int:
         stream=sys.stderr,
     )
     try:
-        config = ServingConfig.from_environ()
+        config = ServingConfig.from_environ(environ)
     except ConfigError as e:
         logger.error("boostbox serve: %s", e)
         return 2

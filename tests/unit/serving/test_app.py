@@ -7,8 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from boostbox.config import MB, ConfigError, ServingConfig
+from boostbox.config import MB, ServingConfig
+from boostbox.errors import ConfigError
+from boostbox.formats.mediatypes import ENCODABLE
 from boostbox.serving.app import create_app
+from boostbox.serving.codecs import ENCODERS
 from boostbox.serving.predictor import OutputKind, Predictor
 from tests.unit.serving.conftest import ClientFactory
 
@@ -53,9 +56,13 @@ def test_default_accept_override(make_client: ClientFactory) -> None:
         assert "score" in response.get_json()["predictions"][0]
 
 
-def test_unsupported_default_accept_is_a_config_error(predictors: dict[str, Predictor]) -> None:
-    with pytest.raises(ConfigError, match="SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"):
-        create_app(predictors["binary"], ServingConfig(default_accept="text/html"))
+def test_unsupported_default_accept_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT.*text/html"):
+        ServingConfig.from_environ({"SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/html"})
+
+
+def test_every_configurable_accept_has_an_encoder() -> None:
+    assert set(ENCODABLE) == set(ENCODERS)
 
 
 def test_jsonlines_without_selection_is_one_score_per_line(make_client: ClientFactory) -> None:

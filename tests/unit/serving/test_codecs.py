@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from sagemaker_training import recordio
 
 from boostbox.errors import BadRequest, NotAcceptable, UnsupportedMediaType
-from boostbox.mediatypes import parse_media_type
+from boostbox.formats.mediatypes import parse_media_type
 from boostbox.serving.codecs import decoder_for, negotiate
 
 ROWS = np.asarray([[1.5, -2.0, 0.0, 3.25], [0.5, np.nan, 7.0, -1.0]], dtype=np.float32)

@@ -13,17 +13,18 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from boostbox.artifact import MODEL_FILE
 from boostbox.config import MB, ServingConfig
-from boostbox.paths import MODEL_FILE, OptMl
+from boostbox.paths import OptMl
 from boostbox.serving import server
-from boostbox.serving.multimodel import (
+from boostbox.serving.multimodel.app import create_multi_model_app
+from boostbox.serving.multimodel.cache import (
     MemoryProbe,
     ModelCache,
     available_memory,
-    create_multi_model_app,
     required_memory,
 )
-from boostbox.serving.registry import ModelRegistry
+from boostbox.serving.multimodel.registry import ModelRegistry
 
 ROW = "0.5,-1,2,0.25"
 
@@ -277,11 +278,10 @@ def test_server_creates_and_removes_the_registry(
         seen.append(self.registry.root)
 
     monkeypatch.setattr(server.Server, "run", run)
-    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))  # no /opt/ml/model at all
-    monkeypatch.setenv("SAGEMAKER_MULTI_MODEL", "true")
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path), "SAGEMAKER_MULTI_MODEL": "true"}
     level = logging.getLogger().level
     try:
-        assert server.main() == 0
+        assert server.main(environ) == 0  # no /opt/ml/model at all
     finally:
         logging.getLogger().setLevel(level)
     assert len(seen) == 1 and not seen[0].exists()

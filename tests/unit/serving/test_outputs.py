@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from boostbox.formats.recordio import frames as _frames
 from boostbox.serving.codecs import ENCODERS
-from boostbox.serving.codecs.recordio import _frames
 from boostbox.serving.outputs import Output, Selection
 
 ALL = ("predicted_label", "labels", "probability", "probabilities", "raw_score", "raw_scores")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from gunicorn.errors import HaltServer
 
+from boostbox.artifact import MODEL_FILE
 from boostbox.config import ServingConfig
-from boostbox.paths import MODEL_FILE, OptMl
+from boostbox.paths import OptMl
 from boostbox.serving import server
 from tests.unit.serving.conftest import save, train
 
@@ -49,12 +50,11 @@ def test_a_model_that_does_not_load_stops_the_worker_with_one_line(
 
 
 def test_main_exits_non_zero_with_one_clear_line_without_a_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
     level = logging.getLogger().level
     try:
-        assert server.main() == 1
+        assert server.main({"SAGEMAKER_BASE_DIR": str(tmp_path)}) == 1
     finally:
         logging.getLogger().setLevel(level)
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
@@ -62,17 +62,32 @@ def test_main_exits_non_zero_with_one_clear_line_without_a_model(
     assert "cannot start" in lines[0] and MODEL_FILE in lines[0]
 
 
-def test_main_reports_bad_config(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("SAGEMAKER_INFERENCE_OUTPUT", "predicted_label,bogus"),
+        ("BOOSTBOX_LOG_LEVEL", "VERBOSE"),
+        ("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "text/html"),
+    ],
+)
+def test_main_reports_bad_config_once_before_gunicorn(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    key: str,
+    value: str,
 ) -> None:
-    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
-    monkeypatch.setenv("SAGEMAKER_INFERENCE_OUTPUT", "predicted_label,bogus")
+    def never(self: server.Server) -> None:
+        raise AssertionError("gunicorn must not start on a bad setting")
+
+    monkeypatch.setattr(server.Server, "run", never)
     level = logging.getLogger().level
     try:
-        assert server.main() == 2
+        assert server.main({"SAGEMAKER_BASE_DIR": str(tmp_path), key: value}) == 2
     finally:
         logging.getLogger().setLevel(level)
-    assert "SAGEMAKER_INFERENCE_OUTPUT" in caplog.text
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and key in errors[0] and value in errors[0]
 
 
 def test_a_halt_raised_while_stopping_is_the_exit_status(

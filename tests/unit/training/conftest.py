@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from boostbox import training
+from boostbox.training import job
 
 LOGGERS = ("boostbox", "boostbox.metrics", "py.warnings")
 
@@ -46,11 +46,11 @@ class Outcome:
 
 
 @pytest.fixture
-def run_main(opt_ml: Path, capsys: pytest.CaptureFixture[str]) -> Callable[[], Outcome]:
-    """Call training.main with SAGEMAKER_BASE_DIR injected; return code, failure, output."""
+def run_main(opt_ml: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
+    """Call job.main with SAGEMAKER_BASE_DIR (and any `extra` variables) injected."""
 
-    def run() -> Outcome:
-        code = training.main({"SAGEMAKER_BASE_DIR": str(opt_ml)})
+    def run(**extra: str) -> Outcome:
+        code = job.main({"SAGEMAKER_BASE_DIR": str(opt_ml), **extra})
         failure_file = opt_ml / "output" / "failure"
         failure = failure_file.read_text() if failure_file.exists() else None
         out = capsys.readouterr()

@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import xgboost as xgb
 
-from boostbox.distributed import Cluster, Settings, communicator, same_on_every_host
+from boostbox.training.agreement import same_on_every_host
+from boostbox.training.distributed import Cluster, Settings, communicator
 
 HOSTS = ("127.0.0.1", "127.0.0.2")
 

@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from boostbox.distributed import (
+from boostbox.errors import AlgorithmError, UserError
+from boostbox.training.distributed import (
     Cluster,
     Settings,
     check_params,
     replicated_share,
     resolve,
 )
-from boostbox.errors import AlgorithmError, UserError
-from boostbox.peers import Beacon, Watchdog, unreachable
+from boostbox.training.peers import Beacon, Watchdog, unreachable
 from tests.support import free_port
 from tests.unit.training.builders import Channel, csv_text, regression, write_job
 from tests.unit.training.hostpair import HOSTS, poll, split_rows, start_hosts, wait_all

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from boostbox.errors import HyperparameterError
-from boostbox.hpspec import SPECS
-from boostbox.hyperparameters import Hyperparameters, parse
+from boostbox.training.hyperparameters import Hyperparameters, parse
+from boostbox.training.hyperparameters.table import TABLE as SPECS
 from tests.unit.training.builders import SEED_HPS
 
 

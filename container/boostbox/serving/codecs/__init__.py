@@ -1,6 +1,6 @@
 """Codec registry: Content-Type -> decoder (bytes -> matrix), Accept -> encoder (Output -> bytes).
 
-Media-type parameters (charset, label_size, ...) are parsed by `boostbox.mediatypes`.
+Media-type parameters (charset, label_size, ...) are parsed by `boostbox.formats.mediatypes`.
 Accept lists are ordered by q-value (stable, so equal q keeps the client's order) and the
 first supported type wins; `*/*` (or a missing Accept) means the configured default,
 `text/*` means text/csv and `application/*` the default if it is an application type,
@@ -13,15 +13,12 @@ import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-import numpy as np
-import scipy.sparse as sp
-
 from boostbox.errors import NotAcceptable, UnsupportedMediaType
-from boostbox.mediatypes import parse_media_type
+from boostbox.formats import Matrix
+from boostbox.formats.mediatypes import parse_media_type
 from boostbox.serving.codecs import csv, json, jsonlines, libsvm, parquet, recordio
 from boostbox.serving.outputs import Output
 
-type Matrix = np.ndarray | sp.csr_matrix
 Decoder = Callable[[bytes, Mapping[str, str]], Matrix]
 Encoder = Callable[[Output, bool], bytes]
 

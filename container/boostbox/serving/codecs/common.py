@@ -1,4 +1,4 @@
-"""Helpers the codecs share: charset-aware text, parse-error wrapping, plain-output rows."""
+"""Helpers the codecs share: request text, parse-error wrapping, plain-output rows."""
 
 from __future__ import annotations
 
@@ -7,29 +7,19 @@ from typing import Any
 
 import numpy as np
 
-from boostbox.errors import BadRequest, ParseError, UnsupportedMediaType
+from boostbox.errors import BadRequest, ParseError, UnknownCharset, UnsupportedMediaType
+from boostbox.formats.text import decode
 from boostbox.serving.outputs import Output, short_floats
-
-UTF8_NAMES = ("utf-8", "utf8")
-
-
-def charset(params: Mapping[str, str]) -> str:
-    """The Content-Type's charset, lower-cased; UTF-8 when absent or empty."""
-    return params.get("charset", "utf-8").strip().lower() or "utf-8"
 
 
 def text(body: bytes, params: Mapping[str, str], media: str) -> str:
-    """The body decoded with the Content-Type's charset (UTF-8 by default; a BOM is dropped)."""
-    charset_ = charset(params)
+    """The body decoded with the Content-Type's charset (`formats.text`), errors as 400/415."""
     try:
-        decoded = body.decode("utf-8-sig" if charset_ in UTF8_NAMES else charset_)
-    except LookupError as e:
-        raise UnsupportedMediaType(f"{media}: unknown charset '{charset_}'.") from e
-    except UnicodeDecodeError as e:
-        raise BadRequest(
-            f"{media} body is not valid {charset_} text at byte {e.start}: {e.reason}."
-        ) from e
-    return decoded
+        return decode(body, params, f"{media} body")
+    except UnknownCharset as e:
+        raise UnsupportedMediaType(str(e)) from e
+    except ParseError as e:
+        raise BadRequest(str(e)) from e
 
 
 def bad_request(media: str, error: ParseError) -> BadRequest:

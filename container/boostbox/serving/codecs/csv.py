@@ -1,6 +1,6 @@
 """text/csv: headerless numeric rows in, one line per record out.
 
-Decoding uses the shared `boostbox.textformats.parse_csv` (the same rules as training
+Decoding uses the shared `boostbox.formats.csv.parse_csv` (the same rules as training
 files), with a shortcut for a body of one short row. Encoding writes one line per record:
 a single value, or comma-joined values (multi:softprob probabilities, contributions,
 leaf indices); with SAGEMAKER_INFERENCE_OUTPUT the selected keys are the columns, in the
@@ -14,9 +14,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from boostbox.errors import ParseError
-from boostbox.serving.codecs.common import UTF8_NAMES, bad_request, charset, rows_text, text
+from boostbox.formats.csv import parse_csv
+from boostbox.formats.text import is_utf8
+from boostbox.serving.codecs.common import bad_request, rows_text, text
 from boostbox.serving.outputs import Output
-from boostbox.textformats import parse_csv
 
 MEDIA = "text/csv"
 ONE_ROW_SHORTCUT = 2048
@@ -25,7 +26,7 @@ ONE_ROW_SHORTCUT = 2048
 
 def _plain_utf8(body: bytes, params: Mapping[str, str]) -> bool:
     """Whether the body can go to the parser as bytes: UTF-8 charset and all ASCII."""
-    return charset(params) in UTF8_NAMES and body.isascii()
+    return is_utf8(params) and body.isascii()
 
 
 def decode(body: bytes, params: Mapping[str, str]) -> np.ndarray:

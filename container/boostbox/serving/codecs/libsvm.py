@@ -1,6 +1,6 @@
 """text/libsvm (and text/x-libsvm): `[label] index:value ...` lines; labels are ignored.
 
-Uses the shared `boostbox.textformats.parse_libsvm`: index i is column i, exactly as
+Uses the shared `boostbox.formats.libsvm.parse_libsvm`: index i is column i, exactly as
 XGBoost's libsvm reader and boostbox training read files, so a libsvm request lines up with
 a libsvm-trained model. A first token without ':' is a label and is dropped.
 """
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import scipy.sparse as sp
 
 from boostbox.errors import ParseError
+from boostbox.formats.libsvm import parse_libsvm
 from boostbox.serving.codecs.common import bad_request, text
-from boostbox.textformats import parse_libsvm
 
 MEDIA = "text/libsvm"
 

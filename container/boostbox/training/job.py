@@ -1,7 +1,7 @@
-"""`train` entry point: config -> hyperparameters -> data -> fit -> model + evaluation files.
+"""The `train` entry: config -> hyperparameters -> channels -> fit -> artifact + evaluation.
 
 Everything that can fail ends here as one line in output/failure and an exit code:
-2 for the user's inputs (UserError), 1 for boostbox itself (traceback to stderr only).
+2 for the user's inputs (UserError), 1 for boostbox or the platform (traceback on stderr).
 """
 
 from __future__ import annotations
@@ -13,29 +13,34 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from boostbox import artifact, hyperparameters, multihost
+from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
-from boostbox.data import Dataset
-from boostbox.distributed import (
-    Cluster,
-    PeerLost,
-    Settings,
-    check_params,
-    communicator,
-    same_on_every_host,
-    total_rows,
-)
 from boostbox.errors import AlgorithmError, DataError, UserError
 from boostbox.paths import OptMl
-from boostbox.train import FitResult, check_labels, fit
+from boostbox.training import hyperparameters, placement
+from boostbox.training.dataset import Dataset
+from boostbox.training.distributed import (
+    Cluster,
+    PeerLost,
+    check_params,
+)
+from boostbox.training.fit import FitResult, check_labels
+from boostbox.training.hyperparameters import Hyperparameters
+from boostbox.training.termination import Termination
+from boostbox.training.together import fit_on_hosts
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_EVERY = 10
-"""Rounds between checkpoints when checkpointconfig.json is present."""
+
+class Stopped(AlgorithmError):
+    """SIGTERM ended training before num_round and no partial model was asked for."""
+
+    exit_code = 143  # 128 + SIGTERM, what a shell reports for a terminated process
+
 
 EVALUATION_FILE = "evaluation.json"
 FAILURE_LIMIT = 1000
@@ -63,10 +68,7 @@ def configure_logging(level: str = "INFO") -> None:
         setattr(handler, _HANDLER_FLAG, True)
         target.addHandler(handler)
         target.propagate = False
-    try:
-        logging.getLogger("boostbox").setLevel(level.strip().upper() or "INFO")
-    except ValueError:
-        logging.getLogger("boostbox").setLevel("INFO")
+    logging.getLogger("boostbox").setLevel(level)
     logging.getLogger("boostbox.metrics").setLevel("INFO")
     logging.captureWarnings(True)
 
@@ -84,9 +86,7 @@ def write_failure(paths: OptMl, message: str) -> None:
         logger.error("Could not write %s: %s", paths.failure_file, e)
 
 
-def _load(
-    config: TrainingConfig, hp: hyperparameters.Hyperparameters, cluster: Cluster
-) -> dict[str, Dataset]:
+def _load(config: TrainingConfig, hp: Hyperparameters, cluster: Cluster) -> dict[str, Dataset]:
     if TRAIN_CHANNEL not in config.channels:
         given = ", ".join(sorted(config.channels)) or "none"
         raise DataError(
@@ -97,14 +97,14 @@ def _load(
     loaded = {}
     for name in (TRAIN_CHANNEL, VALIDATION_CHANNEL):
         if name in config.channels:
-            loaded[name] = multihost.load_for_host(
+            loaded[name] = placement.load_for_host(
                 config.paths.channel(name),
                 config.channels[name],
                 cluster,
                 csv_weights=hp.csv_weights,
             )
     if VALIDATION_CHANNEL in loaded:
-        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = multihost.align(
+        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = placement.align(
             loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL]
         )
     for name, dataset in loaded.items():
@@ -112,15 +112,6 @@ def _load(
     if loaded[TRAIN_CHANNEL].rows:
         hp.check_features(loaded[TRAIN_CHANNEL].num_features)
     return loaded
-
-
-def collective_settings(config: TrainingConfig) -> Settings:
-    return Settings(
-        tracker_port=config.tracker_port,
-        beacon_port=config.tracker_port - 1,
-        timeout=config.collective_timeout,
-        peer_timeout=float(config.peer_timeout),
-    )
 
 
 def _abort_on_lost_peer(paths: OptMl) -> Callable[[PeerLost], None]:
@@ -135,31 +126,34 @@ def _abort_on_lost_peer(paths: OptMl) -> Callable[[PeerLost], None]:
     return abort
 
 
-def _fit_together(
-    config: TrainingConfig,
-    hp: hyperparameters.Hyperparameters,
-    cluster: Cluster,
-    loaded: dict[str, Dataset],
-) -> FitResult:
-    """fit() inside the collective: every matrix is built in there, all hosts agree."""
-    with communicator(cluster, collective_settings(config), _abort_on_lost_peer(config.paths)):
-        if total_rows(loaded[TRAIN_CHANNEL].rows) == 0:
-            raise DataError(f"Channel '{TRAIN_CHANNEL}' has no rows on any of the hosts.")
-        result = fit(
-            hp,
-            loaded[TRAIN_CHANNEL],
-            loaded.get(VALIDATION_CHANNEL),
-            checkpoint_dir=config.checkpoint_dir if cluster.is_leader else None,
-            checkpoint_every=CHECKPOINT_EVERY,
-            log_metrics=cluster.is_leader,
-        )
-        if not same_on_every_host(bytes(result.booster.save_raw(raw_format="ubj"))):
-            raise AlgorithmError(
-                f"The {cluster.size} hosts ended with different models; refusing to save one."
-            )
-    if cluster.size > 1:
-        logger.info("Model identical on all %d hosts.", cluster.size)
-    return result
+def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConfig) -> Path:
+    metadata = ModelMetadata.from_booster(
+        result.booster,
+        best_iteration=result.best_iteration,
+        best_score=result.best_score,
+        eval_metric=result.eval_metric,
+    )
+    if names:
+        metadata = replace(metadata, feature_names=names)
+    return artifact.save(result.booster, config.paths.model_dir, metadata)
+
+
+def _summary(
+    hp: Hyperparameters, result: FitResult, loaded: dict[str, Dataset], seconds: dict[str, float]
+) -> dict[str, Any]:
+    return {
+        "objective": hp.objective,
+        "best_iteration": result.best_iteration,
+        "best_score": result.best_score,
+        "eval_metric": result.eval_metric,
+        "rounds_trained": result.rounds_trained,
+        "num_round": hp.num_round,
+        "stopped_by_sigterm": result.stopped,
+        "metrics": result.metrics,
+        "rows": {name: ds.rows for name, ds in loaded.items()},
+        "num_features": loaded[TRAIN_CHANNEL].num_features,
+        "seconds": {key: round(value, 3) for key, value in seconds.items()},
+    }
 
 
 def run(config: TrainingConfig) -> dict[str, Any]:
@@ -172,8 +166,17 @@ def run(config: TrainingConfig) -> dict[str, Any]:
     check_params(hp.xgb_params(), cluster)
     loaded = _load(config, hp, cluster)
     loaded_at = time.monotonic()
-    result = _fit_together(config, hp, cluster, loaded)
+    with Termination().installed() as termination:
+        result = fit_on_hosts(
+            config, hp, cluster, loaded, termination, _abort_on_lost_peer(config.paths)
+        )
     trained_at = time.monotonic()
+    if result.stopped and not hp.save_model_on_termination:
+        where = f"; last checkpoint in {config.checkpoint_dir}" if config.checkpoint_dir else ""
+        raise Stopped(
+            f"Training stopped by SIGTERM after {result.rounds_trained} of {hp.num_round} rounds"
+            f"{where}. Set save_model_on_termination=true to keep the partial model."
+        )
     if not cluster.is_leader:
         logger.info(
             "Host %s trained as rank %d; %s writes the model.",
@@ -184,32 +187,13 @@ def run(config: TrainingConfig) -> dict[str, Any]:
         config.paths.output_dir.mkdir(parents=True, exist_ok=True)
         config.paths.success_file.write_text("", encoding="utf-8")
         return {"rank": cluster.rank, "rounds_trained": result.rounds_trained}
-    metadata = ModelMetadata.from_booster(
-        result.booster,
-        best_iteration=result.best_iteration,
-        best_score=result.best_score,
-        eval_metric=result.eval_metric,
-    )
-    names = loaded[TRAIN_CHANNEL].feature_names
-    if names:
-        metadata = replace(metadata, feature_names=names)
-    model_path = artifact.save(result.booster, config.paths.model_dir, metadata)
-    summary: dict[str, Any] = {
-        "objective": hp.objective,
-        "best_iteration": result.best_iteration,
-        "best_score": result.best_score,
-        "eval_metric": result.eval_metric,
-        "rounds_trained": result.rounds_trained,
-        "num_round": hp.num_round,
-        "metrics": result.metrics,
-        "rows": {name: ds.rows for name, ds in loaded.items()},
-        "num_features": loaded[TRAIN_CHANNEL].num_features,
-        "seconds": {
-            "load": round(loaded_at - started, 3),
-            "train": round(trained_at - loaded_at, 3),
-            "save": round(time.monotonic() - trained_at, 3),
-        },
+    model_path = _save(result, loaded[TRAIN_CHANNEL].feature_names, config)
+    seconds = {
+        "load": loaded_at - started,
+        "train": trained_at - loaded_at,
+        "save": time.monotonic() - trained_at,
     }
+    summary = _summary(hp, result, loaded, seconds)
     config.paths.output_data_dir.mkdir(parents=True, exist_ok=True)
     summary_path = config.paths.output_data_dir / EVALUATION_FILE
     summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -234,6 +218,10 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         config = TrainingConfig.from_environ(environ)
         configure_logging(config.log_level)
         run(config)
+    except MemoryError as e:
+        logger.exception("Training ran out of memory")
+        write_failure(paths, f"Internal error: out of memory ({e}); use a larger instance.")
+        return AlgorithmError.exit_code
     except UserError as e:
         logger.error("Training failed: %s", e)
         write_failure(paths, str(e))
@@ -245,11 +233,15 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         write_failure(paths, str(e))
         logging.shutdown()
         os._exit(PeerLost.exit_code)
+    except Stopped as e:
+        logger.warning("%s", e)
+        write_failure(paths, str(e))
+        return Stopped.exit_code
     except AlgorithmError as e:
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")
         return AlgorithmError.exit_code
-    except Exception as e:  # noqa: BLE001 - the last line of defence: one clean failure line
+    except Exception as e:  # the last line of defence: one clean failure line
         logger.exception("Training failed with an unexpected error")
         write_failure(paths, f"Internal error ({type(e).__name__}): {e}")
         return AlgorithmError.exit_code

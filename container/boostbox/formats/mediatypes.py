@@ -21,3 +21,12 @@ def parse_media_type(value: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         (str(k).lower(), str(v)) for k, v in (message.get_params() or [])[1:] if isinstance(v, str)
     )
     return media, params
+
+
+ENCODABLE = (
+    "text/csv",
+    "application/json",
+    "application/jsonlines",
+    "application/x-recordio-protobuf",
+)
+"""Response types serving can encode (serving.codecs.ENCODERS has one encoder for each)."""

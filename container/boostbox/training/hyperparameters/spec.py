@@ -1,4 +1,4 @@
-"""The hyperparameter table (CONTRACTS.md) as data: one Spec per name, parsers without eval."""
+"""How one hyperparameter string becomes a value: Spec (type, range, policy), parsers, no eval."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ class Spec:
     low_open: bool = False
     high_open: bool = False
     choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """Other spellings of the same name (XGBoost's sklearn-style names)."""
+    policy: str = "xgboost"
+    """xgboost: passed to xgboost.train | boostbox: read by boostbox itself | dropped: accepted
+    for compatibility, XGBoost 3 no longer reads it (logged) | unsupported: refused (`note`)."""
+    only_with: tuple[str, str] | None = None
+    """(setting, value) it applies to, e.g. ("booster", "dart"); dropped with a log otherwise."""
+    note: str = ""
+    """Why an unsupported name is refused."""
 
     def parse(self, raw: str) -> Any:
         """The typed value; ValueError when the string is malformed or out of range."""
@@ -166,80 +175,3 @@ def describe(spec: Spec) -> str:
     if spec.kind == "signs":
         return "a tuple of -1/0/1, e.g. (1,0,-1)"
     return "a comma-separated list of names"
-
-
-def _i(low: float | None = None, high: float | None = None, **kw: Any) -> Spec:
-    return Spec("int", low, high, **kw)
-
-
-def _f(low: float | None = None, high: float | None = None, **kw: Any) -> Spec:
-    return Spec("float", low, high, **kw)
-
-
-def _c(*choices: str) -> Spec:
-    return Spec("choice", choices=choices)
-
-
-FLAG, BOOL, UNIT, OPEN_UNIT = Spec("flag"), Spec("bool"), _f(0, 1), _f(0, 1, low_open=True)
-
-OBJECTIVES = (
-    *("binary:logistic", "binary:logitraw", "binary:hinge", "count:poisson"),
-    *("multi:softmax", "multi:softprob", "rank:pairwise", "rank:ndcg", "rank:map"),
-    *("reg:linear", "reg:squarederror", "reg:logistic", "reg:gamma", "reg:pseudohubererror"),
-    *("reg:squaredlogerror", "reg:absoluteerror", "reg:tweedie", "survival:aft", "survival:cox"),
-)
-
-SPECS: dict[str, Spec] = {
-    "num_round": _i(1),
-    "num_class": _i(2),
-    "alpha": _f(0),
-    "base_score": _f(0),
-    "booster": _c("gbtree", "gblinear", "dart"),
-    "colsample_bylevel": OPEN_UNIT,
-    "colsample_bynode": OPEN_UNIT,
-    "colsample_bytree": OPEN_UNIT,
-    "csv_weights": FLAG,
-    "deterministic_histogram": BOOL,
-    "early_stopping_rounds": _i(1),
-    "eta": UNIT,
-    "eval_metric": Spec("metrics"),
-    "gamma": _f(0),
-    "grow_policy": _c("depthwise", "lossguide"),
-    "interaction_constraints": Spec("groups"),
-    "lambda": _f(0),
-    "lambda_bias": UNIT,
-    "max_bin": _i(2),  # the table says >= 0; XGBoost needs at least 2 bins
-    "max_delta_step": _f(0),
-    "max_depth": _i(0),
-    "max_leaves": _i(0),
-    "min_child_weight": _f(0),
-    "monotone_constraints": Spec("signs"),
-    "normalize_type": _c("tree", "forest"),
-    "nthread": _i(1),
-    "objective": _c(*OBJECTIVES),
-    "one_drop": FLAG,
-    "process_type": _c("default", "update"),
-    "rate_drop": UNIT,
-    "refresh_leaf": FLAG,
-    "sample_type": _c("uniform", "weighted"),
-    "scale_pos_weight": _f(0, low_open=True),
-    "seed": _i(INT32_MIN, INT32_MAX, low_open=True, high_open=True),
-    "single_precision_histogram": BOOL,
-    "sketch_eps": _f(0, 1, low_open=True, high_open=True),
-    "skip_drop": UNIT,
-    "subsample": OPEN_UNIT,
-    "tree_method": _c("auto", "exact", "approx", "hist", "gpu_hist"),
-    "tweedie_variance_power": _f(1, 2, low_open=True, high_open=True),
-    "updater": Spec("list"),
-    "verbosity": _i(0, 3),
-    # In the official validator but not in the documented table.
-    "dsplit": _c("row", "col"),
-    "predictor": _c("auto", "cpu_predictor", "gpu_predictor"),
-    "num_parallel_tree": _i(1),
-    "save_model_on_termination": BOOL,
-    "aft_loss_distribution": _c("normal", "logistic", "extreme"),
-    "aft_loss_distribution_scale": _f(0),
-    "sampling_method": _c("uniform", "gradient_based"),
-    "prob_buffer_row": _f(1, low_open=True),
-    "use_dask_gpu_training": BOOL,
-}

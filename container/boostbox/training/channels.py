@@ -2,7 +2,8 @@
 
 Follows the built-in algorithm's data rules (CONTRACTS.md): label in column 0, CSV without
 header, libsvm by default, gzip detected by magic bytes, at most 3 levels of folders. Hidden
-files are skipped with a log line (the official image rejects them).
+files are skipped with a log line (the official image rejects them). Each file goes to the
+reader its ContentType names (`readers.READERS`).
 """
 
 from __future__ import annotations
@@ -17,25 +18,28 @@ import numpy as np
 import scipy.sparse as sp
 
 from boostbox.config import ChannelConfig
-from boostbox.dataset import Dataset, Matrix
 from boostbox.errors import DataError
-from boostbox.filereaders import read_csv, read_libsvm, read_parquet
-from boostbox.mediatypes import parse_media_type
+from boostbox.formats import Matrix
+from boostbox.formats.mediatypes import parse_media_type
+from boostbox.training.dataset import Dataset
+from boostbox.training.readers import READERS, Reader, ReadOptions
 
 __all__ = ["Dataset", "align", "list_files", "load_channel", "parse_content_type"]
 
 logger = logging.getLogger(__name__)
 
 FORMATS = {
-    "text/csv": "csv",
-    "csv": "csv",
-    "text/libsvm": "libsvm",
-    "text/x-libsvm": "libsvm",
-    "libsvm": "libsvm",
-    "application/x-parquet": "parquet",
-    "parquet": "parquet",
+    "text/csv": "text/csv",
+    "csv": "text/csv",
+    "text/libsvm": "text/libsvm",
+    "text/x-libsvm": "text/x-libsvm",
+    "libsvm": "text/libsvm",
+    "application/x-parquet": "application/x-parquet",
+    "parquet": "application/x-parquet",
+    "application/x-recordio-protobuf": "application/x-recordio-protobuf",
+    "recordio-protobuf": "application/x-recordio-protobuf",
 }
-"""Accepted ContentType media types (parameters parsed apart) -> reader."""
+"""Accepted ContentType media types (parameters parsed apart) -> key of readers.READERS."""
 
 MAX_DEPTH = 3
 """Folders nested deeper than this under a channel are rejected, as in the official image."""
@@ -123,6 +127,12 @@ def _combine(parts: Sequence[Dataset], channel: str) -> Dataset:
     )
 
 
+def _reader(config: ChannelConfig, csv_weights: bool) -> tuple[str, Reader, ReadOptions]:
+    media, params = parse_content_type(config.content_type, config.name)
+    options = ReadOptions(params=params, csv_weights=csv_weights)
+    return media, READERS[FORMATS[media]], options
+
+
 def load_channel(folder: Path, config: ChannelConfig, *, csv_weights: bool = False) -> Dataset:
     """Read every file of one channel with its ContentType's reader and stack them."""
     if config.input_mode.lower() == "pipe":
@@ -130,17 +140,11 @@ def load_channel(folder: Path, config: ChannelConfig, *, csv_weights: bool = Fal
             f"Channel '{config.name}' uses TrainingInputMode Pipe, which boostbox does not "
             "support; use File or FastFile."
         )
-    media, _ = parse_content_type(config.content_type, config.name)
-    kind = FORMATS[media]
+    media, read, options = _reader(config, csv_weights)
     parts: list[Dataset] = []
     files = list_files(folder, config.name)
     for path in files:
-        if kind == "csv":
-            part = read_csv(path, csv_weights)
-        elif kind == "libsvm":
-            part = read_libsvm(path)
-        else:
-            part = read_parquet(path)
+        part = read(path, options)
         if part.rows == 0:
             logger.info("Skipping %s: it holds no rows.", path)
             continue

@@ -1,19 +1,17 @@
-"""Dataset: one channel in memory, the hand-off between data loading and train.fit."""
+"""Dataset: one channel in memory, the hand-off between the readers and fit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-type Matrix = np.ndarray | sp.csr_matrix
-"""Dense float32 rows (CSV, Parquet) or sparse CSR rows (libsvm)."""
+from boostbox.formats import Matrix
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """One channel in memory: what train.fit needs, nothing about where it came from."""
+    """One channel in memory: what fit needs, nothing about where it came from."""
 
     features: Matrix
     labels: np.ndarray

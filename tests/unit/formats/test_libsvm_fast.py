@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from boostbox.libsvmfast import parse_libsvm_fast
-from boostbox.textformats import parse_libsvm
+from boostbox.formats.libsvm import parse_libsvm, parse_libsvm_fast
 
 TAKEN = [
     "1 1:0.5 3:2\n0 2:1\n",  # 1-based: column 0 stays empty

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from boostbox import data
 from boostbox.config import ChannelConfig
-from boostbox.dataset import Dataset
-from boostbox.distributed import Cluster, replicated_share
+from boostbox.training import channels
+from boostbox.training.dataset import Dataset
+from boostbox.training.distributed import Cluster, replicated_share
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def empty(num_features: int = 0) -> Dataset:
 
 
 def _has_files(folder: Path, channel: str) -> bool:
-    return folder.is_dir() and bool(data.list_files(folder, channel))
+    return folder.is_dir() and bool(channels.list_files(folder, channel))
 
 
 def _take(dataset: Dataset, rows: np.ndarray) -> Dataset:
@@ -62,7 +62,7 @@ def load_for_host(
             cluster.current_host,
         )
         return empty()
-    dataset = data.load_channel(folder, config, csv_weights=csv_weights)
+    dataset = channels.load_channel(folder, config, csv_weights=csv_weights)
     if cluster.size == 1 or sharded:
         return dataset
     rows = replicated_share(dataset.rows, cluster)
@@ -82,9 +82,9 @@ def load_for_host(
 
 
 def align(train: Dataset, validation: Dataset) -> tuple[Dataset, Dataset]:
-    """data.align, except that an empty shard takes the other channel's width."""
+    """channels.align, except that an empty shard takes the other channel's width."""
     if train.rows == 0 and train.num_features != validation.num_features:
         return empty(validation.num_features), validation
     if validation.rows == 0 and validation.num_features != train.num_features:
         return train, empty(train.num_features)
-    return data.align(train, validation)
+    return channels.align(train, validation)

@@ -1,4 +1,4 @@
-"""CSV and libsvm text parsers shared by training (files) and serving (request bodies).
+"""Headerless numeric CSV, for training files and request bodies alike.
 
 One implementation for both directions keeps a file and a request with the same text
 meaning the same matrix. Errors are `ParseError`s naming the line, column and value.
@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from boostbox.errors import ParseError
+from boostbox.formats.text import decode, show
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,6 @@ COUNT_BLOCK = 1 << 20
 
 NAN_TEXTS = ["", "nan", "NaN", "NAN", "-nan", "-NaN"]
 """What both paths read as NaN (Python's float() accepts these; 'NA' or 'null' are errors)."""
-
-
-def _show(value: str, limit: int = 40) -> str:
-    return value if len(value) <= limit else value[: limit - 3] + "..."
 
 
 def _head_lines(data: str | bytes) -> tuple[list[str], bool]:
@@ -64,16 +60,6 @@ def sniff_delimiter(data: str | bytes) -> str:
                 return " "
             return ","
     return ","
-
-
-def _text(data: str | bytes, source: str) -> str:
-    """Bytes as UTF-8 text (a BOM is dropped); str unchanged."""
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ParseError(f"{source}: is not UTF-8 text (byte {e.start}: {e.reason}).") from e
 
 
 def _cell(value: str) -> float:
@@ -108,13 +94,13 @@ def _parse_csv_python(text: str, source: str, first_line: int, delimiter: str) -
                     if not rows and not _any_number(record):
                         raise ParseError(
                             f"{source}: line {line} looks like a header row "
-                            f"('{_show(delimiter.join(record))}'): CSV input must not have a "
+                            f"('{show(delimiter.join(record))}'): CSV input must not have a "
                             "header row.",
                             line=line,
                             column=column,
                         ) from None
                     raise ParseError(
-                        f"{source}: line {line}, column {column}: '{_show(cell)}' is not a number.",
+                        f"{source}: line {line}, column {column}: '{show(cell)}' is not a number.",
                         line=line,
                         column=column,
                     ) from None
@@ -200,95 +186,5 @@ def parse_csv(
         if table is not None:
             return table
         logger.debug("%s: pandas could not parse the CSV; the Python parser decides.", source)
-    return _parse_csv_python(_text(data, source), source, first_line, sep)
-
-
-def _libsvm_line(
-    tokens: list[str], source: str, line: int, labelled: bool
-) -> tuple[float, float | None, list[int], list[float]]:
-    """One line's label, weight, indices and values (qid tokens are ignored)."""
-    label = math.nan
-    weight: float | None = None
-    start = 0
-    if labelled or ":" not in tokens[0]:
-        start = 1
-        head, colon, tail = tokens[0].partition(":")
-        try:
-            label = float(head)
-            weight = float(tail) if colon else None
-        except ValueError:
-            raise ParseError(
-                f"{source}: line {line}, column 1: '{_show(tokens[0])}' is not a label "
-                "(libsvm lines are 'label[:weight] index:value ...').",
-                line=line,
-                column=1,
-            ) from None
-    indices: list[int] = []
-    values: list[float] = []
-    for column, token in enumerate(tokens[start:], start=start + 1):
-        index_text, colon, value_text = token.partition(":")
-        if index_text == "qid":
-            continue
-        try:
-            if not colon:
-                raise ValueError(token)
-            index = int(index_text)
-            value = float(value_text)
-            if index < 0:
-                raise ValueError(token)
-        except ValueError:
-            raise ParseError(
-                f"{source}: line {line}, column {column}: '{_show(token)}' is not "
-                "index:value (libsvm needs 'label index:value ...').",
-                line=line,
-                column=column,
-            ) from None
-        indices.append(index)
-        values.append(value)
-    return label, weight, indices, values
-
-
-def parse_libsvm(
-    text: str, *, source: str = "<request>", first_line: int = 1, labelled: bool = False
-) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None]:
-    """Parse libsvm text into (X float32 CSR, labels float32, weights or None).
-
-    Line format: `label[:weight] index:value ...`; a line whose first token is an
-    `index:value` pair has no label (NaN). `#` starts a comment; blank lines are skipped.
-    Indexing: index i is column i, exactly as XGBoost's own libsvm reader does, so
-    1-based data leaves column 0 empty (all missing). Training and serving both use this
-    rule, so a libsvm file and a libsvm request always line up.
-    `labelled=True` (training files) reads every first token as `label[:weight]`, which is
-    XGBoost's rule and the only way to give weights; weights default to 1 on lines without.
-    """
-    labels: list[float] = []
-    weights: list[float] = []
-    any_weight = False
-    indptr = [0]
-    all_indices: list[int] = []
-    all_values: list[float] = []
-    for offset, raw in enumerate(text.splitlines()):
-        content = raw.split("#", 1)[0]
-        tokens = content.split()
-        if not tokens:
-            continue
-        label, weight, indices, values = _libsvm_line(tokens, source, first_line + offset, labelled)
-        labels.append(label)
-        weights.append(1.0 if weight is None else weight)
-        any_weight = any_weight or weight is not None
-        all_indices.extend(indices)
-        all_values.extend(values)
-        indptr.append(len(all_indices))
-    width = max(all_indices) + 1 if all_indices else 0
-    matrix = sp.csr_matrix(
-        (
-            np.asarray(all_values, dtype=np.float32),
-            np.asarray(all_indices, dtype=np.int64),
-            np.asarray(indptr, dtype=np.int64),
-        ),
-        shape=(len(labels), width),
-    )
-    matrix.sum_duplicates()
-    label_array = np.asarray(labels, dtype=np.float32)
-    weight_array = np.asarray(weights, dtype=np.float32) if any_weight else None
-    return matrix, label_array, weight_array
+    text = data if isinstance(data, str) else decode(data, {}, source)
+    return _parse_csv_python(text, source, first_line, sep)

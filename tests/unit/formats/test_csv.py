@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-import xgboost as xgb
 
 from boostbox.errors import ParseError
-from boostbox.textformats import SMALL_TEXT, parse_csv, parse_libsvm, sniff_delimiter
+from boostbox.formats.csv import SMALL_TEXT, parse_csv, sniff_delimiter
 
 
 def big(text_line: str, lines: int) -> str:
@@ -89,55 +87,6 @@ def test_explicit_delimiter_and_quotes() -> None:
     assert parse_csv('"1";"2"\n', delimiter=";").tolist() == [[1, 2]]
 
 
-def test_libsvm_labels_weights_and_missing_labels() -> None:
-    x, y, w = parse_libsvm("1 0:1 3:2.5\n0:1 2:3  # comment\n\n")
-    assert x.shape == (2, 4)
-    assert x.dtype == np.float32
-    assert y[0] == 1 and math.isnan(y[1])
-    assert w is None
-    assert x.toarray()[1].tolist() == [1, 0, 3, 0]
-
-
-def test_libsvm_labelled_reads_label_weight() -> None:
-    x, y, w = parse_libsvm("1:0.5 0:1\n0 1:2\n", labelled=True)
-    assert y.tolist() == [1, 0]
-    assert w is not None and w.tolist() == [0.5, 1.0]
-    assert x.shape == (2, 2)
-
-
-def test_libsvm_qid_is_ignored() -> None:
-    x, _, _ = parse_libsvm("1 qid:3 0:1\n")
-    assert x.toarray().tolist() == [[1]]
-
-
-@pytest.mark.filterwarnings("ignore:.*Text file input has been deprecated:UserWarning")
-def test_libsvm_index_rule_matches_xgboost_reader(tmp_path: Path) -> None:
-    """Index i is column i, as XGBoost's own reader: 1-based data leaves column 0 empty."""
-    text = "1 1:0.5 3:2\n0 2:1\n"
-    path = tmp_path / "d.libsvm"
-    path.write_text(text)
-    theirs = xgb.DMatrix(f"{path}?format=libsvm")
-    ours, labels, _ = parse_libsvm(text)
-    assert ours.shape == (theirs.num_row(), theirs.num_col()) == (2, 4)
-    assert labels.tolist() == theirs.get_label().tolist()
-    assert ours.getcol(0).nnz == 0
-
-
-@pytest.mark.parametrize(
-    ("text", "expected", "column"),
-    [
-        ("1 0:1\nx 1:2\n", "line 2, column 1: 'x' is not a label", 1),
-        ("1 0:1 a:b\n", "line 1, column 3: 'a:b' is not index:value", 3),
-        ("1 0:1 5\n", "line 1, column 3: '5' is not index:value", 3),
-        ("1 -1:2\n", "'-1:2' is not index:value", 2),
-    ],
-)
-def test_libsvm_errors_name_line_and_column(text: str, expected: str, column: int) -> None:
-    with pytest.raises(ParseError, match=expected) as info:
-        parse_libsvm(text)
-    assert info.value.column == column
-
-
 @pytest.mark.parametrize("kind", ["str", "bytes"])
 @pytest.mark.parametrize(
     "body",
@@ -168,7 +117,7 @@ def test_csv_fast_path_agrees_with_the_python_path(kind: str, body: str, lines: 
 
 def textformats_python(text: str) -> np.ndarray | ParseError:
     """The Python path's answer (the reference semantics) or its error."""
-    from boostbox.textformats import _parse_csv_python
+    from boostbox.formats.csv import _parse_csv_python
 
     try:
         return _parse_csv_python(text, "f", 1, sniff_delimiter(text))
@@ -189,7 +138,7 @@ def test_delimiter_is_sniffed_past_a_long_blank_head() -> None:
 
 
 def test_invalid_utf8_bytes_are_a_parse_error() -> None:
-    with pytest.raises(ParseError, match="not UTF-8"):
+    with pytest.raises(ParseError, match="not valid utf-8 text"):
         parse_csv(b"1,2\n\xff,3\n")
 
 

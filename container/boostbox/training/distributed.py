@@ -14,7 +14,6 @@ instead of the collective timeout.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import re
 import socket
@@ -29,7 +28,7 @@ from xgboost import collective
 from xgboost.tracker import RabitTracker
 
 from boostbox.errors import AlgorithmError, UserError
-from boostbox.peers import Beacon, Watchdog, unreachable
+from boostbox.training.peers import Beacon, Watchdog, unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -278,21 +277,3 @@ def communicator(
             tracker.free()
     finally:
         beacon.close()
-
-
-def same_on_every_host(blob: bytes) -> bool:
-    """True when every host holds the same bytes (e.g. its model): compares SHA-256 digests
-    through an allreduce of their minimum and maximum. One host: trivially True."""
-    if not collective.is_distributed():
-        return True
-    digest = np.frombuffer(hashlib.sha256(blob).digest(), dtype=np.uint8).astype(np.int32)
-    low = collective.allreduce(digest, collective.Op.MIN)
-    high = collective.allreduce(digest, collective.Op.MAX)
-    return bool(np.array_equal(low, high))
-
-
-def total_rows(rows: int) -> int:
-    """Rows summed over the hosts (this host's count alone when not distributed)."""
-    if not collective.is_distributed():
-        return rows
-    return int(collective.allreduce(np.array([rows], dtype=np.int64), collective.Op.SUM)[0])

@@ -11,8 +11,8 @@ import pytest
 import scipy.sparse as sp
 
 from boostbox.config import ChannelConfig
-from boostbox.data import Dataset, align, list_files, load_channel, parse_content_type
 from boostbox.errors import DataError
+from boostbox.training.channels import Dataset, align, list_files, load_channel, parse_content_type
 from tests.unit.training.builders import (
     csv_text,
     gz,
@@ -136,8 +136,11 @@ def test_content_type_parameters(raw: str, media: str, params: dict[str, str]) -
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("application/json", "supported: application/x-parquet, text/csv, text/libsvm"),
-        ("application/x-recordio-protobuf", "cannot read"),
+        (
+            "application/json",
+            "supported: application/x-parquet, application/x-recordio-protobuf, text/csv",
+        ),
+        ("image/png", "cannot read"),
         ("text/csv; label_size=0", "label_size=0 is not supported"),
         ("text/csv; label_size=2", "label_size=2 is not supported"),
     ],
@@ -154,7 +157,7 @@ def test_bad_content_types(raw: str, expected: str) -> None:
         ({"a.csv": "1,2,3\n1,2,3\n,2,3\n"}, "text/csv", "a.csv: line 3: the label is empty"),
         ({"a.csv": "1,-2,3\n"}, "text/csv", "weights must be finite and >= 0"),
         ({"a.csv": "1\n2\n"}, "text/csv", "expected the label, the weight and at least one"),
-        ({"a.bin": b"\x00\xff\xfe"}, "text/csv", "is not UTF-8 text"),
+        ({"a.bin": b"\x00\xff\xfe"}, "text/csv", "is not valid utf-8 text"),
         ({"a.gz": b"\x1f\x8bnot really"}, "text/csv", "cannot be decompressed"),
         ({"a": "1 0:1\nnan 0:2\n"}, "text/libsvm", "a: line 2: the label is empty or NaN"),
         ({"a": "1 0:1\n1 0:x\n"}, "text/libsvm", "line 2, column 2"),

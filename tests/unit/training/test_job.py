@@ -1,4 +1,4 @@
-"""training.main end to end on a tmp /opt/ml: outputs on success, one failure line otherwise."""
+"""job.main end to end on a tmp /opt/ml: outputs on success, one failure line otherwise."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import xgboost as xgb
 
-from boostbox import training
 from boostbox.config import TrainingConfig
 from boostbox.errors import UserError
 from boostbox.paths import OptMl
+from boostbox.training import job
 from tests.unit.training.builders import (
     BAD_CASES,
     FAST_HPS,
@@ -21,6 +21,7 @@ from tests.unit.training.builders import (
     BadCase,
     Channel,
     csv_text,
+    good_csv,
     gz,
     libsvm_text,
     parquet_bytes,
@@ -51,7 +52,7 @@ def model_of(opt_ml: Path) -> xgb.Booster:
 
 
 @pytest.mark.parametrize("name", sorted(CHANNELS))
-def test_content_types_train(name: str, opt_ml: Path, run_main: Callable[[], Outcome]) -> None:
+def test_content_types_train(name: str, opt_ml: Path, run_main: Callable[..., Outcome]) -> None:
     write_job(opt_ml, FAST_HPS, {"train": CHANNELS[name]})
     outcome = run_main()
     assert (outcome.code, outcome.failure) == (0, None), outcome.stderr
@@ -68,7 +69,7 @@ def test_content_types_train(name: str, opt_ml: Path, run_main: Callable[[], Out
 
 
 def test_seed_hyperparameters_with_validation(
-    opt_ml: Path, run_main: Callable[[], Outcome]
+    opt_ml: Path, run_main: Callable[..., Outcome]
 ) -> None:
     write_job(
         opt_ml,
@@ -96,11 +97,11 @@ def test_seed_hyperparameters_with_validation(
 
 @pytest.mark.parametrize("case", BAD_CASES, ids=[c.name for c in BAD_CASES])
 def test_bad_inputs_fail_with_one_line(
-    case: BadCase, opt_ml: Path, run_main: Callable[[], Outcome]
+    case: BadCase, opt_ml: Path, run_main: Callable[..., Outcome]
 ) -> None:
     case.build(opt_ml)
     with pytest.raises(UserError) as info:
-        training.run(TrainingConfig.from_environ({"SAGEMAKER_BASE_DIR": str(opt_ml)}))
+        job.run(TrainingConfig.from_environ({"SAGEMAKER_BASE_DIR": str(opt_ml)}))
     for words in case.expected:
         assert words in str(info.value)
     outcome = run_main()
@@ -116,14 +117,14 @@ def test_bad_inputs_fail_with_one_line(
 
 
 def test_internal_error_exit_1_traceback_on_stderr_only(
-    opt_ml: Path, run_main: Callable[[], Outcome], monkeypatch: pytest.MonkeyPatch
+    opt_ml: Path, run_main: Callable[..., Outcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_job(opt_ml, FAST_HPS, {"train": CHANNELS["csv"]})
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(training, "fit", broken)
+    monkeypatch.setattr(job, "fit_on_hosts", broken)
     outcome = run_main()
     assert outcome.code == 1
     assert outcome.failure == "Internal error (RuntimeError): boom second line\n"
@@ -131,12 +132,12 @@ def test_internal_error_exit_1_traceback_on_stderr_only(
 
 
 def test_long_messages_are_cut_under_1024_bytes(opt_ml: Path) -> None:
-    training.write_failure(OptMl(opt_ml), "é" * 2000)
+    job.write_failure(OptMl(opt_ml), "é" * 2000)
     text = (opt_ml / "output" / "failure").read_text()
     assert len(text.encode()) < 1024 and text.endswith("...\n")
 
 
-def test_broken_config_json_is_a_user_error(opt_ml: Path, run_main: Callable[[], Outcome]) -> None:
+def test_broken_config_json_is_a_user_error(opt_ml: Path, run_main: Callable[..., Outcome]) -> None:
     write_job(opt_ml, FAST_HPS, {"train": CHANNELS["csv"]})
     (opt_ml / "input" / "config" / "hyperparameters.json").write_text("{not json")
     outcome = run_main()
@@ -145,7 +146,7 @@ def test_broken_config_json_is_a_user_error(opt_ml: Path, run_main: Callable[[],
 
 
 def test_stale_failure_file_is_removed_on_success(
-    opt_ml: Path, run_main: Callable[[], Outcome]
+    opt_ml: Path, run_main: Callable[..., Outcome]
 ) -> None:
     write_job(opt_ml, FAST_HPS, {"train": CHANNELS["csv"]})
     (opt_ml / "output").mkdir()
@@ -153,28 +154,54 @@ def test_stale_failure_file_is_removed_on_success(
     assert run_main().failure is None
 
 
-def test_multiple_hosts_warn(opt_ml: Path, run_main: Callable[[], Outcome]) -> None:
+def test_exact_on_two_hosts_fails_before_any_network(
+    opt_ml: Path, run_main: Callable[..., Outcome]
+) -> None:
     write_job(
         opt_ml,
-        FAST_HPS,
+        {**FAST_HPS, "tree_method": "exact"},
         {"train": CHANNELS["csv"]},
         resources={"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]},
     )
     outcome = run_main()
-    assert outcome.code == 0
-    assert "this host's (algo-2) data only" in outcome.stderr
+    assert outcome.code == 2
+    assert outcome.failure is not None and "'tree_method' has value 'exact'" in outcome.failure
 
 
-def test_checkpoint_config_resumes(opt_ml: Path, run_main: Callable[[], Outcome]) -> None:
+def test_checkpoint_config_resumes(opt_ml: Path, run_main: Callable[..., Outcome]) -> None:
     checkpoints = opt_ml / "checkpoints"
     job = {"train": CHANNELS["csv"]}
     write_job(opt_ml, {**FAST_HPS, "num_round": "12"}, job, checkpoint_dir=str(checkpoints))
     first = run_main()
     assert first.code == 0
-    assert [p.name for p in checkpoints.iterdir()] == ["xgboost-checkpoint.10"]
+    assert sorted(p.name for p in checkpoints.iterdir()) == [
+        "boostbox-checkpoint-000010.json",
+        "boostbox-checkpoint-000010.ubj",
+    ]
     write_job(opt_ml, {**FAST_HPS, "num_round": "13"}, job, checkpoint_dir=str(checkpoints))
     second = run_main()
     assert second.code == 0
     assert "Resuming from a checkpoint with 10 of 13 rounds" in second.stderr
     assert second.stdout.splitlines()[0].startswith("[10]\t")
     assert model_of(opt_ml).num_boosted_rounds() == 13
+
+
+def test_bad_log_level_is_one_line_exit_2(opt_ml: Path, run_main: Callable[..., Outcome]) -> None:
+    write_job(opt_ml, {"num_round": "3"}, {"train": Channel("text/csv", {"a.csv": good_csv()})})
+    outcome = run_main(SM_LOG_LEVEL_NAME="LOUD")
+    assert outcome.code == 2
+    assert outcome.failure == "Config 'SM_LOG_LEVEL_NAME' has value 'LOUD'. " + (
+        "Not a valid log level (DEBUG, INFO, WARNING, ERROR, CRITICAL).\n"
+    )
+
+
+def test_channel_that_is_not_an_object_is_a_user_error(
+    opt_ml: Path, run_main: Callable[..., Outcome]
+) -> None:
+    write_job(opt_ml, {"num_round": "3"}, {"train": Channel("text/csv", {"a.csv": good_csv()})})
+    (opt_ml / "input/config/inputdataconfig.json").write_text('{"train": "text/csv"}')
+    outcome = run_main()
+    assert outcome.code == 2
+    assert outcome.failure is not None
+    assert "inputdataconfig.json: channel 'train' has value \"text/csv\"" in outcome.failure
+    assert "Internal error" not in outcome.failure

@@ -1,0 +1,182 @@
+"""One data file -> Dataset, through a registry keyed by format (as serving's codecs are).
+
+Every reader gunzips by magic bytes, parses with the shared `boostbox.formats` parser that
+serving uses for the same media type, and checks labels and weights. Every error names the
+file, and the line (text) or row (Parquet, RecordIO) where it can.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from boostbox.errors import DataError, ParseError
+from boostbox.formats import text
+from boostbox.formats.csv import parse_csv
+from boostbox.formats.libsvm import parse_libsvm, parse_libsvm_fast
+from boostbox.formats.parquet import read_table
+from boostbox.formats.recordio import read_records
+from boostbox.training.dataset import Dataset
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader needs besides the file: media-type parameters and csv_weights."""
+
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """The ContentType's parameters (charset, ...)."""
+    csv_weights: bool = False
+
+
+type Reader = Callable[[Path, ReadOptions], Dataset]
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's content, gunzipped when it starts with gzip's magic bytes (any name)."""
+    data = path.read_bytes()
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(f"{path}: looks gzip-compressed but cannot be decompressed: {e}") from e
+    return data
+
+
+def _text(path: Path, data: bytes, options: ReadOptions) -> str:
+    try:
+        return text.decode(data, options.params, str(path))
+    except ParseError as e:
+        raise DataError(f"{e} Is the channel's ContentType right?") from e
+
+
+def _read_text(path: Path, options: ReadOptions) -> str | bytes:
+    """A text file: bytes when they are plain UTF-8 (parsers take them), else decoded text."""
+    data = read_bytes(path)
+    if data.isascii() and text.is_utf8(options.params):
+        return data
+    return _text(path, data, options)
+
+
+def _data_line(content: str, row: int, is_data: Callable[[str], bool]) -> int:
+    """The 1-based line number of the `row`-th data line (blank lines are not rows)."""
+    seen = -1
+    for number, line in enumerate(content.splitlines(), start=1):
+        if is_data(line):
+            seen += 1
+            if seen == row:
+                return number
+    return row + 1
+
+
+def _check_column(
+    values: np.ndarray,
+    what: str,
+    path: Path,
+    content: str | bytes | None,
+    is_data: Callable[[str], bool],
+) -> None:
+    bad = np.flatnonzero(~np.isfinite(values) | ((values < 0) if what == "weight" else False))
+    if bad.size:
+        row = int(bad[0])
+        if content is None:
+            where = f"row {row + 1}"
+        else:
+            lines = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+            where = f"line {_data_line(lines, row, is_data)}"
+        problem = "is empty or NaN" if np.isnan(values[row]) else f"is {values[row]}"
+        if what == "weight":
+            problem += " (weights must be finite and >= 0)"
+        raise DataError(f"{path}: {where}: the {what} {problem}.")
+
+
+def _is_csv_data(line: str) -> bool:
+    return bool(line.strip())
+
+
+def _is_libsvm_data(line: str) -> bool:
+    return bool(line.split("#", 1)[0].strip())
+
+
+def read_csv(path: Path, options: ReadOptions) -> Dataset:
+    """Label in column 0, then the weight when csv_weights=1, then features."""
+    content = _read_text(path, options)
+    try:
+        table = parse_csv(content, source=str(path))
+    except ParseError as e:
+        raise DataError(str(e)) from e
+    weighted = options.csv_weights
+    first = 2 if weighted else 1
+    if table.shape[0] == 0:
+        return Dataset(table, np.empty(0, np.float32), files=(str(path),))
+    if table.shape[1] <= first:
+        raise DataError(
+            f"{path}: line 1 has {table.shape[1]} column(s): expected the label"
+            f"{', the weight' if weighted else ''} and at least one feature."
+        )
+    labels = table[:, 0]
+    _check_column(labels, "label", path, content, _is_csv_data)
+    weights = table[:, 1] if weighted else None
+    if weights is not None:
+        _check_column(weights, "weight", path, content, _is_csv_data)
+    return Dataset(table[:, first:], labels, weights, files=(str(path),))
+
+
+def read_libsvm(path: Path, options: ReadOptions) -> Dataset:
+    """XGBoost's libsvm rule: the first token is label[:weight]; index i is column i."""
+    content = _read_text(path, options)
+    parsed = parse_libsvm_fast(content) if isinstance(content, bytes) else None
+    if parsed is None:
+        if isinstance(content, bytes):
+            content = content.decode("ascii")  # the Python parser needs only the str
+        try:
+            parsed = parse_libsvm(content, source=str(path), labelled=True)
+        except ParseError as e:
+            raise DataError(str(e)) from e
+    features, labels, weights = parsed
+    _check_column(labels, "label", path, content, _is_libsvm_data)
+    if weights is not None:
+        _check_column(weights, "weight", path, content, _is_libsvm_data)
+    return Dataset(features, labels, weights, files=(str(path),))
+
+
+def read_parquet(path: Path, options: ReadOptions) -> Dataset:
+    """Numeric columns only, the first is the label; column names become feature names."""
+    try:
+        matrix, names = read_table(read_bytes(path))
+    except ParseError as e:
+        raise DataError(f"{path}: {e}") from e
+    if matrix.shape[1] < 2:
+        raise DataError(f"{path}: has {matrix.shape[1]} column(s): expected label + features.")
+    labels = matrix[:, 0]
+    _check_column(labels, "label", path, None, _is_csv_data)
+    return Dataset(matrix[:, 1:], labels, None, feature_names=names[1:], files=(str(path),))
+
+
+def read_recordio(path: Path, options: ReadOptions) -> Dataset:
+    """RecordIO-protobuf records: features['values'] dense or sparse, label['values']."""
+    try:
+        features, labels = read_records(read_bytes(path))
+    except ParseError as e:
+        raise DataError(f"{path}: {e}") from e
+    _check_column(labels, "label", path, None, _is_csv_data)
+    return Dataset(features, labels, None, files=(str(path),))
+
+
+READERS: Mapping[str, Reader] = MappingProxyType(
+    {
+        "text/csv": read_csv,
+        "text/libsvm": read_libsvm,
+        "text/x-libsvm": read_libsvm,
+        "application/x-parquet": read_parquet,
+        "application/x-recordio-protobuf": read_recordio,
+    }
+)
+"""Canonical media type -> reader; channels.py maps the spellings SageMaker accepts."""
