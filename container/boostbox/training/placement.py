@@ -55,7 +55,8 @@ def load_for_host(
 ) -> Dataset:
     """This host's rows of one channel (all of them when it trains alone)."""
     sharded = config.s3_distribution_type.strip().lower() == SHARDED
-    if cluster.size > 1 and sharded and not _has_files(folder, config.name):
+    piped = config.input_mode.strip().lower() == "pipe"
+    if cluster.size > 1 and sharded and not piped and not _has_files(folder, config.name):
         logger.warning(
             "Channel '%s' (ShardedByS3Key): host %s received no files; it takes part with no rows.",
             config.name,
