@@ -19,6 +19,7 @@ from boostbox.errors import AlgorithmError, DataError, UserError, xgboost_messag
 from boostbox.training.callbacks import EarlyStop, MetricLogger, RoundEnd
 from boostbox.training.checkpoints import Checkpoints, Resumed
 from boostbox.training.dataset import Dataset
+from boostbox.training.external import ChannelFiles, external_matrix
 from boostbox.training.hyperparameters import MULTI_OBJECTIVES, Hyperparameters
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,11 @@ def _blame(error: xgb.core.XGBoostError, what: str) -> Exception:
     return UserError(f"{what}: {message}")
 
 
-def _matrix(data: Dataset, hp: Hyperparameters, nthread: int, ref: Any = None) -> Any:
+def _matrix(
+    data: Dataset | ChannelFiles, hp: Hyperparameters, nthread: int, ref: Any = None
+) -> Any:
+    if isinstance(data, ChannelFiles):
+        return external_matrix(data, nthread, hp.params.get("max_bin"))
     if hp.booster != "gblinear" and hp.tree_method == "hist":
         return xgb.QuantileDMatrix(
             data.features,
@@ -88,7 +93,7 @@ def _matrix(data: Dataset, hp: Hyperparameters, nthread: int, ref: Any = None) -
 
 
 def build_evals(
-    hp: Hyperparameters, train: Dataset, validation: Dataset | None, nthread: int
+    hp: Hyperparameters, train: Dataset | ChannelFiles, validation: Dataset | None, nthread: int
 ) -> Evals:
     """[(dtrain, "train"), (dvalidation, "validation")]: validation binned like train."""
     try:
@@ -184,7 +189,7 @@ def _final_metrics(booster: xgb.Booster, evals: Evals) -> dict[str, dict[str, fl
 
 def fit(
     hp: Hyperparameters,
-    train: Dataset,
+    train: Dataset | ChannelFiles,
     validation: Dataset | None = None,
     *,
     how: Continuation | None = None,

@@ -21,19 +21,23 @@ from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
 from boostbox.errors import AlgorithmError, DataError, UserError
 from boostbox.paths import OptMl
-from boostbox.training import hyperparameters, placement
+from boostbox.training import external, hyperparameters, placement
 from boostbox.training.dataset import Dataset
 from boostbox.training.distributed import (
     Cluster,
     PeerLost,
     check_params,
 )
+from boostbox.training.external import ChannelFiles
 from boostbox.training.fit import FitResult, check_labels
 from boostbox.training.hyperparameters import Hyperparameters
 from boostbox.training.termination import Termination
 from boostbox.training.together import fit_on_hosts
 
 logger = logging.getLogger(__name__)
+
+type Loaded = dict[str, Dataset | ChannelFiles]
+"""Channel name -> rows in memory, or files left on disk (external memory, train only)."""
 
 
 class Stopped(AlgorithmError):
@@ -86,7 +90,34 @@ def write_failure(paths: OptMl, message: str) -> None:
         logger.error("Could not write %s: %s", paths.failure_file, e)
 
 
-def _load(config: TrainingConfig, hp: Hyperparameters, cluster: Cluster) -> dict[str, Dataset]:
+def _load_external(config: TrainingConfig, hp: Hyperparameters, cluster: Cluster) -> Loaded:
+    """external_memory=true: train stays on disk (read file by file), validation in memory."""
+    if cluster.size > 1:
+        raise UserError(
+            "Hyperparameter 'external_memory' has value 'true', which boostbox does not support "
+            f"on {cluster.size} hosts yet; use one host or in-memory training."
+        )
+    train = external.channel_files(
+        config.paths.channel(TRAIN_CHANNEL),
+        config.channels[TRAIN_CHANNEL],
+        csv_weights=hp.csv_weights,
+        check=lambda data, name: check_labels(hp, data, name),
+    )
+    loaded: Loaded = {TRAIN_CHANNEL: train}
+    if VALIDATION_CHANNEL in config.channels:
+        validation = placement.load_for_host(
+            config.paths.channel(VALIDATION_CHANNEL),
+            config.channels[VALIDATION_CHANNEL],
+            cluster,
+            csv_weights=hp.csv_weights,
+        )
+        check_labels(hp, validation, VALIDATION_CHANNEL)
+        loaded[VALIDATION_CHANNEL] = validation
+    hp.check_features(train.num_features)
+    return loaded
+
+
+def _load(config: TrainingConfig, hp: Hyperparameters, cluster: Cluster) -> Loaded:
     if TRAIN_CHANNEL not in config.channels:
         given = ", ".join(sorted(config.channels)) or "none"
         raise DataError(
@@ -94,6 +125,8 @@ def _load(config: TrainingConfig, hp: Hyperparameters, cluster: Cluster) -> dict
         )
     for name in sorted(set(config.channels) - {TRAIN_CHANNEL, VALIDATION_CHANNEL}):
         logger.info("Ignoring channel '%s': boostbox reads only train and validation.", name)
+    if hp.external_memory:
+        return _load_external(config, hp, cluster)
     loaded = {}
     for name in (TRAIN_CHANNEL, VALIDATION_CHANNEL):
         if name in config.channels:
@@ -111,7 +144,7 @@ def _load(config: TrainingConfig, hp: Hyperparameters, cluster: Cluster) -> dict
         check_labels(hp, dataset, name)
     if loaded[TRAIN_CHANNEL].rows:
         hp.check_features(loaded[TRAIN_CHANNEL].num_features)
-    return loaded
+    return dict(loaded)
 
 
 def _abort_on_lost_peer(paths: OptMl) -> Callable[[PeerLost], None]:
@@ -139,7 +172,7 @@ def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConf
 
 
 def _summary(
-    hp: Hyperparameters, result: FitResult, loaded: dict[str, Dataset], seconds: dict[str, float]
+    hp: Hyperparameters, result: FitResult, loaded: Loaded, seconds: dict[str, float]
 ) -> dict[str, Any]:
     return {
         "objective": hp.objective,

@@ -9,7 +9,7 @@ and metric lines, and all hosts check they ended with the same model bytes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig
 from boostbox.errors import AlgorithmError, DataError
@@ -17,6 +17,7 @@ from boostbox.training.agreement import broadcast_bytes, same_on_every_host, tot
 from boostbox.training.checkpoints import Checkpoints, Resumed, fingerprint
 from boostbox.training.dataset import Dataset
 from boostbox.training.distributed import Cluster, PeerLost, Settings, communicator
+from boostbox.training.external import ChannelFiles
 from boostbox.training.fit import Continuation, FitResult, fit
 from boostbox.training.hyperparameters import Hyperparameters
 from boostbox.training.termination import Termination
@@ -33,7 +34,9 @@ def collective_settings(config: TrainingConfig) -> Settings:
     )
 
 
-def _checkpoints(config: TrainingConfig, hp: Hyperparameters, train: Dataset) -> Checkpoints | None:
+def _checkpoints(
+    config: TrainingConfig, hp: Hyperparameters, train: Dataset | ChannelFiles
+) -> Checkpoints | None:
     if config.checkpoint_dir is None:
         return None
     params = {**hp.xgb_params(), "early_stopping_rounds": hp.early_stopping_rounds}
@@ -46,7 +49,7 @@ def fit_on_hosts(
     config: TrainingConfig,
     hp: Hyperparameters,
     cluster: Cluster,
-    loaded: dict[str, Dataset],
+    loaded: Mapping[str, Dataset | ChannelFiles],
     termination: Termination,
     on_lost: Callable[[PeerLost], None],
 ) -> FitResult:
@@ -60,7 +63,9 @@ def fit_on_hosts(
         if shared is not None and resumed is None:
             resumed = Resumed.from_bytes(shared)
         how = Continuation(resumed, checkpoints, termination.requested, cluster.is_leader)
-        result = fit(hp, loaded[TRAIN_CHANNEL], loaded.get(VALIDATION_CHANNEL), how=how)
+        validation = loaded.get(VALIDATION_CHANNEL)
+        assert not isinstance(validation, ChannelFiles)  # only train may stay on disk
+        result = fit(hp, loaded[TRAIN_CHANNEL], validation, how=how)
         if not same_on_every_host(bytes(result.booster.save_raw(raw_format="ubj"))):
             raise AlgorithmError(
                 f"The {cluster.size} hosts ended with different models; refusing to save one."

@@ -39,6 +39,8 @@ class Hyperparameters:
     """Rounds between checkpoints when checkpointconfig.json names a folder (boostbox's own)."""
     save_model_on_termination: bool = False
     """On SIGTERM, write model/xgboost-model with the rounds done so far and exit 0."""
+    external_memory: bool = False
+    """Train channel through ExtMemQuantileDMatrix, one file at a time (boostbox's own)."""
     eval_metric: tuple[str, ...] = ()
     """Empty means the objective's default metric (which then drives early stopping)."""
     booster: str = "gbtree"
@@ -172,6 +174,7 @@ def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
         csv_weights=bool(typed.get("csv_weights", False)),
         checkpoint_interval=int(typed.get("checkpoint_interval", 10)),
         save_model_on_termination=bool(typed.get("save_model_on_termination", False)),
+        external_memory=bool(typed.get("external_memory", False)),
         eval_metric=typed.get("eval_metric", ()),
         booster=str(typed.get("booster", "gbtree")),
         tree_method=str(typed.get("tree_method", "hist")),
