@@ -60,7 +60,8 @@ class _Files(xgb.DataIter):
     def __init__(self, source: ChannelFiles, cache_dir: str) -> None:
         self.source = source
         self.index = 0
-        super().__init__(cache_prefix=str(Path(cache_dir) / source.channel))
+        # on_host=False: pages go to the cache folder on disk, not to RAM.
+        super().__init__(cache_prefix=str(Path(cache_dir) / source.channel), on_host=False)
 
     def reset(self) -> None:
         self.index = 0

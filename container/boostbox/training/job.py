@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -186,6 +187,7 @@ def _summary(
         "rows": {name: ds.rows for name, ds in loaded.items()},
         "num_features": loaded[TRAIN_CHANNEL].num_features,
         "seconds": {key: round(value, 3) for key, value in seconds.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
