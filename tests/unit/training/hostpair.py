@@ -56,6 +56,7 @@ def start_hosts(
     *,
     distribution: str,
     env: Mapping[str, str] | None = None,
+    checkpoints: bool = False,
 ) -> list[Host]:
     """Write one /opt/ml per host and start `train` in each (not waited for)."""
     port = free_port()
@@ -67,6 +68,7 @@ def start_hosts(
             channels,
             resources={"current_host": name, "hosts": list(HOSTS)},
             distribution=distribution,
+            checkpoint_dir=str(base / name / "checkpoints") if checkpoints else None,
         )
         environ = {
             **os.environ,
@@ -81,6 +83,28 @@ def start_hosts(
             )
         hosts.append(Host(name, root, process))
     return hosts
+
+
+def restart(hosts: Sequence[Host]) -> list[Host]:
+    """Start `train` again in each host's folder, with a new tracker port."""
+    port = str(free_port())
+    again = []
+    for host in hosts:
+        environ = {
+            **os.environ,
+            "SAGEMAKER_BASE_DIR": str(host.root),
+            "BOOSTBOX_TRACKER_PORT": port,
+            "BOOSTBOX_PEER_TIMEOUT": "20",
+        }
+        with (
+            (host.root / "stdout.txt").open("wb") as out,
+            (host.root / "stderr.txt").open("wb") as err,
+        ):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "boostbox", "train"], env=environ, stdout=out, stderr=err
+            )
+        again.append(Host(host.name, host.root, process))
+    return again
 
 
 def wait_all(hosts: Sequence[Host], timeout: float = 240) -> list[int]:

@@ -23,7 +23,14 @@ from boostbox.training.distributed import (
 from boostbox.training.peers import Beacon, Watchdog, unreachable
 from tests.support import free_port
 from tests.unit.training.builders import Channel, csv_text, regression, write_job
-from tests.unit.training.hostpair import HOSTS, poll, split_rows, start_hosts, wait_all
+from tests.unit.training.hostpair import (
+    HOSTS,
+    poll,
+    restart,
+    split_rows,
+    start_hosts,
+    wait_all,
+)
 
 HPS = {"num_round": "30", "max_depth": "3", "eta": "0.3", "nthread": "1", "eval_metric": "rmse"}
 X, Y = regression(rows=600, features=4, seed=3)
@@ -257,3 +264,29 @@ def test_model_identity_guard_catches_a_matrix_built_outside_the_group(
     outputs = [w.communicate(timeout=180) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], [err for _, err in outputs]
     assert [out.strip().splitlines()[-1] for out, _ in outputs] == [f"same={same}"] * 2
+
+
+def test_hosts_resume_together_from_the_first_hosts_checkpoint(tmp_path: Path) -> None:
+    """Only the first host has checkpoints; it sends its checkpoint to the others."""
+    shards = split_rows(len(Y), 2)
+    channels = [
+        {"train": Channel("text/csv", {"t.csv": csv_text(X[s], Y[s])}), "validation": VALIDATION}
+        for s in shards
+    ]
+    ten = {**HPS, "num_round": "10", "checkpoint_interval": "5"}
+    first = start_hosts(
+        tmp_path / "a", ten, channels, distribution="ShardedByS3Key", checkpoints=True
+    )
+    assert wait_all(first) == [0, 0], [h.stderr for h in first]
+    assert (first[0].root / "checkpoints" / "boostbox-checkpoint-000010.ubj").exists()
+    assert not (first[1].root / "checkpoints").exists()
+    # The same hosts again, asked for 15 rounds, on the same folders.
+    for host in first:
+        hps_file = host.root / "input" / "config" / "hyperparameters.json"
+        hps_file.write_text(json.dumps({**ten, "num_round": "15"}))
+    again = restart(first)
+    assert wait_all(again) == [0, 0], [h.stderr for h in again]
+    for host in again:
+        assert "Resuming from a checkpoint with 10 of 15 rounds" in host.stderr
+        assert "Model identical on all 2 hosts" in host.stderr
+    assert again[0].evaluation()["rounds_trained"] == 15
