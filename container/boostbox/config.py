@@ -203,6 +203,11 @@ class ServingConfig:
     """BOOSTBOX_MME_MAX_MODELS: models each worker keeps in memory (least recently used out)."""
     allow_pickle: bool = False
     """BOOSTBOX_ALLOW_PICKLE: load legacy pickled models (runs code from the file)."""
+    inference_ensemble: bool = True
+    """SAGEMAKER_INFERENCE_ENSEMBLE: serve every fold model `xgboost-model-<i>` as one model
+    (false: only `xgboost-model`, or the first fold model if that is absent)."""
+    libsvm_one_based: bool = False
+    """BOOSTBOX_LIBSVM_ONE_BASED: libsvm request index i is column i - 1 (default: column i)."""
     predict_threads: int = 1
     """Threads per worker for XGBoost prediction (OMP_NUM_THREADS); workers give parallelism."""
     log_level: str = "INFO"
@@ -242,6 +247,8 @@ class ServingConfig:
             worker_threads=_get(environ, "BOOSTBOX_WORKER_THREADS", positive_int, 4),
             max_models_per_worker=_get(environ, "BOOSTBOX_MME_MAX_MODELS", positive_int, 16),
             allow_pickle=_get(environ, "BOOSTBOX_ALLOW_PICKLE", parse_bool, False),
+            inference_ensemble=_get(environ, "SAGEMAKER_INFERENCE_ENSEMBLE", parse_bool, True),
+            libsvm_one_based=_get(environ, "BOOSTBOX_LIBSVM_ONE_BASED", parse_bool, False),
             predict_threads=_get(environ, "OMP_NUM_THREADS", positive_int, 1),
             log_level=_get(environ, "BOOSTBOX_LOG_LEVEL", log_level, "INFO"),
         )

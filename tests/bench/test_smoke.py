@@ -24,7 +24,7 @@ def test_smoke_run_writes_a_table_and_results(image: str, tmp_path: Path) -> Non
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "BOOSTBOX_IMAGE": image},
+        env={**os.environ, "BOOSTBOX_IMAGE": image, "PYTHONPATH": str(ROOT / "local_test")},
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "| serve 1-row c=1 |" in proc.stdout

@@ -32,8 +32,11 @@ COUNT_BLOCK = 1 << 20
 """Bytes compared at a time when counting delimiters (bounds the temporary mask)."""
 
 
-NAN_TEXTS = ["", "nan", "NaN", "NAN", "-nan", "-NaN"]
-"""What both paths read as NaN (Python's float() accepts these; 'NA' or 'null' are errors)."""
+NAN_TEXTS = ["", "nan", "NaN", "NAN", "-nan", "-NaN", "NA", "N/A", "null", "NULL", "None"]
+"""Missing-value spellings both paths read as NaN: empty, NaN, and what pandas, R and JSON
+tools write for a missing cell (NA, N/A, null, None)."""
+
+_MISSING = frozenset(NAN_TEXTS)
 
 
 def _head_lines(data: str | bytes) -> tuple[list[str], bool]:
@@ -64,7 +67,7 @@ def sniff_delimiter(data: str | bytes) -> str:
 
 def _cell(value: str) -> float:
     stripped = value.strip()
-    return math.nan if stripped == "" else float(stripped)
+    return math.nan if stripped in _MISSING else float(stripped)
 
 
 def _parse_csv_python(text: str, source: str, first_line: int, delimiter: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,6 +30,9 @@ HEAD_BYTES = 65536
 
 TAB, LF, CR = 9, 10, 13
 
+BARE_INDEX = re.compile(rb":(?=\s|$)")
+"""`8:` (an index with no value): the Python parser reads it as XGBoost's does, with a warning."""
+
 
 def _plain(data: bytes) -> bool:
     """ASCII, lines split only by LF or CRLF, no qid and no label:weight on the first line.
@@ -36,7 +40,7 @@ def _plain(data: bytes) -> bool:
     Python's splitlines/split also break on VT, FF, FS..US and lone CR, which sklearn reads
     differently; sklearn accepts qid only right after the label; weights it cannot read.
     """
-    if not data.isascii() or b"qid" in data:
+    if not data.isascii() or b"qid" in data or BARE_INDEX.search(data):
         return False
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return False
@@ -81,8 +85,9 @@ def parse_libsvm_fast(
 
 def _libsvm_line(
     tokens: list[str], source: str, line: int, labelled: bool
-) -> tuple[float, float | None, list[int], list[float]]:
-    """One line's label, weight, indices and values (qid tokens are ignored)."""
+) -> tuple[float, float | None, list[int], list[float], bool]:
+    """One line's label, weight, indices, values (qid tokens are ignored), and whether it has
+    an index without a value (`8:`), which XGBoost's parser reads as 0."""
     label = math.nan
     weight: float | None = None
     start = 0
@@ -101,6 +106,7 @@ def _libsvm_line(
             ) from None
     indices: list[int] = []
     values: list[float] = []
+    bare = False
     for column, token in enumerate(tokens[start:], start=start + 1):
         index_text, colon, value_text = token.partition(":")
         if index_text == "qid":
@@ -109,7 +115,8 @@ def _libsvm_line(
             if not colon:
                 raise ValueError(token)
             index = int(index_text)
-            value = float(value_text)
+            value = float(value_text) if value_text else 0.0
+            bare = bare or not value_text
             if index < 0:
                 raise ValueError(token)
         except ValueError:
@@ -121,7 +128,7 @@ def _libsvm_line(
             ) from None
         indices.append(index)
         values.append(value)
-    return label, weight, indices, values
+    return label, weight, indices, values, bare
 
 
 def parse_libsvm(
@@ -133,7 +140,9 @@ def parse_libsvm(
     `index:value` pair has no label (NaN). `#` starts a comment; blank lines are skipped.
     Indexing: index i is column i, exactly as XGBoost's own libsvm reader does, so
     1-based data leaves column 0 empty (all missing). Training and serving both use this
-    rule, so a libsvm file and a libsvm request always line up.
+    rule, so a libsvm file and a libsvm request always line up. An index without a value
+    (`8:`, as in the official abalone sample) is the value 0, as XGBoost's parser reads it,
+    with one warning naming the first such line.
     `labelled=True` (training files) reads every first token as `label[:weight]`, which is
     XGBoost's rule and the only way to give weights; weights default to 1 on lines without.
     """
@@ -143,12 +152,16 @@ def parse_libsvm(
     indptr = [0]
     all_indices: list[int] = []
     all_values: list[float] = []
+    bare_lines: list[int] = []
     for offset, raw in enumerate(text.splitlines()):
         content = raw.split("#", 1)[0]
         tokens = content.split()
         if not tokens:
             continue
-        label, weight, indices, values = _libsvm_line(tokens, source, first_line + offset, labelled)
+        line = first_line + offset
+        label, weight, indices, values, bare = _libsvm_line(tokens, source, line, labelled)
+        if bare:
+            bare_lines.append(line)
         labels.append(label)
         weights.append(1.0 if weight is None else weight)
         any_weight = any_weight or weight is not None
@@ -165,6 +178,14 @@ def parse_libsvm(
         shape=(len(labels), width),
     )
     matrix.sum_duplicates()
+    if bare_lines:
+        logger.warning(
+            "%s: line %d has an index without a value (e.g. '8:'); read as 0, as XGBoost's "
+            "libsvm parser does (%d line(s) like it).",
+            source,
+            bare_lines[0],
+            len(bare_lines),
+        )
     label_array = np.asarray(labels, dtype=np.float32)
     weight_array = np.asarray(weights, dtype=np.float32) if any_weight else None
     return matrix, label_array, weight_array

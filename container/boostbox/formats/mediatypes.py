@@ -27,6 +27,7 @@ ENCODABLE = (
     "text/csv",
     "application/json",
     "application/jsonlines",
+    "application/x-jsonlines",
     "application/x-recordio-protobuf",
 )
 """Response types serving can encode (serving.codecs.ENCODERS has one encoder for each)."""

@@ -3,12 +3,16 @@
 Integer, floating, boolean, decimal and all-null columns are read; nulls are missing
 values (NaN). Values are rounded to float32 exactly as the same number written as CSV text
 would be (int64 16777217 -> 16777216.0), never refused for it. Any other type (strings,
-dates, nested) is a ParseError naming the column.
+dates, nested) is a ParseError naming the column. Columns holding a pandas index
+(`__index_level_0__`, or a named index listed in the file's pandas metadata) are not
+features and are dropped, in training files and requests alike.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +20,21 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from boostbox.errors import ParseError
+
+INDEX_COLUMN = re.compile(r"^__index_level_\d+__$")
+
+
+def index_columns(schema: pa.Schema) -> set[str]:
+    """Columns that hold a pandas index, by pandas' naming or the file's pandas metadata."""
+    names = {name for name in schema.names if INDEX_COLUMN.match(name)}
+    raw = (schema.metadata or {}).get(b"pandas")
+    if raw:
+        try:
+            listed = json.loads(raw).get("index_columns", [])
+        except (ValueError, AttributeError):
+            listed = []
+        names.update(entry for entry in listed if isinstance(entry, str))
+    return names
 
 
 def _numeric(kind: pa.DataType) -> bool:
@@ -34,6 +53,9 @@ def read_table(data: bytes) -> tuple[np.ndarray, tuple[str, ...]]:
         table = pq.read_table(io.BytesIO(data), use_threads=False)
     except (pa.ArrowException, OSError) as e:
         raise ParseError(f"is not a readable Parquet file: {e}") from e
+    dropped = index_columns(table.schema)
+    if dropped:
+        table = table.drop_columns([n for n in table.column_names if n in dropped])
     columns = []
     for number, (name, column) in enumerate(
         zip(table.column_names, table.columns, strict=True), start=1

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from boostbox.config import MB, ServingConfig
 from boostbox.errors import ServingError
 from boostbox.serving.invocation import Served, invoke, too_large
-from boostbox.serving.predictor import Predictor
+from boostbox.serving.predictor import Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def create_base_app(config: ServingConfig) -> Flask:
     return app
 
 
-def create_app(predictor: Predictor, config: ServingConfig) -> Flask:
+def create_app(predictor: Scorer, config: ServingConfig) -> Flask:
     """An app serving `predictor`; the model is already loaded, so /ping is simply 200."""
     app = create_base_app(config)
     served = Served.build(predictor, config)

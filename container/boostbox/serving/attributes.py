@@ -17,8 +17,10 @@ and surrounding spaces are ignored. One key is defined:
                           multi-class), flattened row-major in CSV
     output=leaf           leaf index reached in every tree (pred_leaf), one integer per tree
 
-Examples: `output=contributions`, `output = margin;`. An unknown key, an unknown value, a
-repeated key or a pair without '=' is a 400 naming it. An empty header means the default.
+Examples: `output=contributions`, `output = margin;`. Everything else in the header belongs
+to the caller (trace ids, A/B tags, opaque UUIDs: SageMaker passes it through unchanged) and
+is ignored; only a malformed `output` (an unknown value, or `output` given twice with
+different values) is a 400 naming it. An empty header means the default.
 Every output is encoded in the negotiated Accept type; JSON uses the output's name as the
 key of each record (`{"predictions": [{"contributions": [...]}]}`).
 """
@@ -40,25 +42,19 @@ def parse(header: str | None) -> OutputKind:
     """The requested output kind; 400 on anything not understood."""
     if header is None or not header.strip():
         return OutputKind.PREDICTION
-    seen: dict[str, str] = {}
+    requested: str | None = None
     for part in _SEPARATORS.split(header):
-        if not part.strip():
-            continue
         key, equals, value = part.partition("=")
-        key, value = key.strip().lower(), value.strip().lower()
-        if not equals or not key:
-            raise BadRequest(f"{HEADER}: '{part.strip()}' is not a key=value pair.")
-        if key != "output":
-            raise BadRequest(f"{HEADER}: unknown key '{key}'; supported: output.")
-        if key in seen:
-            raise BadRequest(f"{HEADER}: '{key}' is given twice.")
-        seen[key] = value
-    if "output" not in seen:
+        if not equals or key.strip().lower() != "output":
+            continue  # not ours: trace ids, tags, UUIDs
+        value = value.strip().lower()
+        if requested is not None and value != requested:
+            raise BadRequest(f"{HEADER}: 'output' is given twice ('{requested}', '{value}').")
+        requested = value
+    if requested is None:
         return OutputKind.PREDICTION
     try:
-        return OutputKind(seen["output"])
+        return OutputKind(requested)
     except ValueError:
         choices = ", ".join(kind.value for kind in OutputKind)
-        raise BadRequest(
-            f"{HEADER}: unknown output '{seen['output']}'; one of: {choices}."
-        ) from None
+        raise BadRequest(f"{HEADER}: unknown output '{requested}'; one of: {choices}.") from None

@@ -4,23 +4,23 @@ Small batches of plain predictions or margins go through `fastpath.TreeEvaluator
 model allows it (checked against xgboost at load); larger batches and every other output
 (SHAP contributions and interactions, leaf indices) go through xgboost. The model's best
 iteration is honoured: if the metadata records one and the booster holds more rounds, only
-rounds up to it are used.
+rounds up to it are used. gblinear models have no in-place prediction, no leaves and no
+SHAP interactions in XGBoost: they predict through a DMatrix, and those two outputs are a 400
+naming the booster.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import logging
-import os
-from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 import xgboost as xgb
 
-from boostbox import artifact
-from boostbox.artifact import LoadedModel
-from boostbox.config import ServingConfig
+from boostbox.artifact import LoadedModel, ModelMetadata
 from boostbox.errors import BadRequest, xgboost_message
 from boostbox.formats import Matrix
 from boostbox.serving.fastpath import TreeEvaluator
@@ -42,6 +42,17 @@ class OutputKind(enum.StrEnum):
     LEAF = "leaf"
 
 
+class Scorer(Protocol):
+    """What serving needs from a model: one Predictor, or an Ensemble of fold models."""
+
+    metadata: ModelMetadata
+    objective: str
+    num_feature: int
+    num_class: int
+
+    def predict(self, matrix: Matrix, kind: OutputKind = ...) -> np.ndarray: ...
+
+
 class Predictor:
     """One loaded model, ready to predict; built once per worker before the first request."""
 
@@ -52,6 +63,8 @@ class Predictor:
         self.num_feature = model.metadata.num_feature
         self.num_class = model.metadata.num_class
         self.booster.set_param({"nthread": threads})
+        self.booster_type = booster_type(self.booster)
+        self.inplace = self.booster_type != "gblinear"
         total = self.booster.num_boosted_rounds()
         best = model.metadata.best_iteration
         self.rounds = best + 1 if best is not None and 0 <= best < total - 1 else total
@@ -67,20 +80,34 @@ class Predictor:
                 logger.info("Small-batch fast path off (%s): every request uses xgboost.", e)
 
     def _check_width(self, matrix: Matrix) -> Matrix:
-        """Dense rows must match the model's feature count; sparse rows may be narrower."""
+        """Dense rows must match the model's feature count (one extra column empty in every
+        row, as a trailing comma makes, is dropped, as training drops it); sparse rows may
+        be narrower."""
         width = matrix.shape[1]
         if width == self.num_feature:
             return matrix
+        if (
+            isinstance(matrix, np.ndarray)
+            and width == self.num_feature + 1
+            and np.isnan(matrix[:, -1]).all()
+        ):
+            return matrix[:, :-1]  # a comma ending every row: an empty column, not a feature
         if not isinstance(matrix, np.ndarray) and width < self.num_feature:
             return sp.csr_matrix(
                 (matrix.data, matrix.indices, matrix.indptr),
                 shape=(matrix.shape[0], self.num_feature),
             )
         what = "columns" if isinstance(matrix, np.ndarray) else "highest feature index + 1"
+        hint = (
+            " Sparse indices are 0-based (index i is column i); if the client writes 1-based "
+            "libsvm for a model trained on dense columns, set BOOSTBOX_LIBSVM_ONE_BASED=true."
+            if not isinstance(matrix, np.ndarray) and width == self.num_feature + 1
+            else ""
+        )
         raise BadRequest(
             f"The model expects {self.num_feature} features per row; the request has "
             f"{width} {what}. Send exactly {self.num_feature} feature values per row, "
-            "without a label column."
+            f"without a label column.{hint}"
         )
 
     def predict(self, matrix: Matrix, kind: OutputKind = OutputKind.PREDICTION) -> np.ndarray:
@@ -93,6 +120,11 @@ class Predictor:
             if kind is OutputKind.MARGIN:
                 return self.evaluator.margin(dense)
             return self.evaluator.predict(dense)
+        if not self.inplace and kind in (OutputKind.LEAF, OutputKind.INTERACTIONS):
+            raise BadRequest(
+                f"output={kind.value} is not available for a {self.booster_type} model "
+                "(XGBoost computes it for tree boosters only)."
+            )
         try:
             return self._xgboost(matrix, kind)
         except xgb.core.XGBoostError as e:
@@ -100,7 +132,7 @@ class Predictor:
 
     def _xgboost(self, matrix: Matrix, kind: OutputKind) -> np.ndarray:
         iterations = (0, self.rounds)
-        if kind in (OutputKind.PREDICTION, OutputKind.MARGIN):
+        if self.inplace and kind in (OutputKind.PREDICTION, OutputKind.MARGIN):
             predict_type = "margin" if kind is OutputKind.MARGIN else "value"
             return np.asarray(
                 self.booster.inplace_predict(
@@ -111,6 +143,7 @@ class Predictor:
         result = np.asarray(
             self.booster.predict(
                 dmatrix,
+                output_margin=kind is OutputKind.MARGIN,
                 iteration_range=iterations,
                 pred_contribs=kind is OutputKind.CONTRIBUTIONS,
                 pred_interactions=kind is OutputKind.INTERACTIONS,
@@ -121,21 +154,10 @@ class Predictor:
         return result.astype(np.int64) if kind is OutputKind.LEAF else result
 
 
-def load_predictor(model_dir: Path, config: ServingConfig) -> Predictor:
-    """Load the model in `model_dir` into this worker (both serving modes) and log what it is."""
-    predictor = Predictor(
-        artifact.load(model_dir, allow_pickle=config.allow_pickle), config.predict_threads
-    )
-    logger.info(
-        "Model %s loaded: objective %s, %d features, %d rounds, fast path %s (pid %d).",
-        model_dir,
-        predictor.objective,
-        predictor.num_feature,
-        predictor.rounds,
-        "on" if predictor.evaluator is not None else "off",
-        os.getpid(),
-    )
-    return predictor
+def booster_type(booster: xgb.Booster) -> str:
+    """gbtree, dart or gblinear, from the model's own configuration."""
+    learner = json.loads(booster.save_config())["learner"]
+    return str(learner["gradient_booster"]["name"])
 
 
 def _dense(matrix: Matrix) -> np.ndarray:

@@ -32,9 +32,9 @@ from boostbox import artifact
 from boostbox.config import ServingConfig
 from boostbox.errors import ConfigError, ModelLoadError
 from boostbox.serving.app import create_app
+from boostbox.serving.ensemble import load_predictor
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
-from boostbox.serving.predictor import load_predictor
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         return serve_multi_model(config)
     try:
         model_file = artifact.find_model_file(config.paths.model_dir)
+        artifact.check_format(model_file, allow_pickle=config.allow_pickle)
     except ModelLoadError as e:
         logger.error("boostbox serve: cannot start: %s", e)
         return 1

@@ -52,8 +52,21 @@ class MetricLogger(Resumable):
 class EarlyStop(xgb.callback.EarlyStopping):
     """XGBoost's EarlyStopping that can start from a checkpoint's state and report its own."""
 
-    def __init__(self, rounds: int, state: StoppingState | None = None) -> None:
-        super().__init__(rounds=rounds, maximize=state.maximize if state else None)
+    def __init__(
+        self,
+        rounds: int,
+        state: StoppingState | None = None,
+        *,
+        metric_name: str | None = None,
+        data_name: str | None = None,
+        maximize: bool | None = None,
+    ) -> None:
+        super().__init__(
+            rounds=rounds,
+            metric_name=metric_name,
+            data_name=data_name,
+            maximize=state.maximize if state else maximize,
+        )
         if state is not None:
             self.stopping_history = {state.data: {state.metric: [state.best_score]}}
             self.best_scores = {state.data: {state.metric: [state.best_score]}}

@@ -178,3 +178,8 @@ def align(train: Dataset, validation: Dataset) -> tuple[Dataset, Dataset]:
                 f"{width}: train and validation must have the same columns."
             )
     return out[0], out[1]
+
+
+def join(train: Dataset, validation: Dataset) -> Dataset:
+    """train's rows then validation's (k-fold cross-validation splits them itself)."""
+    return _combine([train, validation], "train+validation")

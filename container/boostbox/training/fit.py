@@ -16,6 +16,7 @@ import numpy as np
 import xgboost as xgb
 
 from boostbox.errors import AlgorithmError, DataError, UserError, xgboost_message
+from boostbox.training import metrics
 from boostbox.training.callbacks import EarlyStop, MetricLogger, RoundEnd
 from boostbox.training.checkpoints import Checkpoints, Resumed
 from boostbox.training.dataset import Dataset
@@ -80,6 +81,11 @@ def _matrix(
 ) -> Any:
     if isinstance(data, ChannelFiles):
         return external_matrix(data, nthread, hp.params.get("max_bin"))
+    # survival:aft needs interval labels; a channel's one label column is an exact
+    # (uncensored) time: lower = upper = label (XGBoost otherwise fails deep inside).
+    bounds: dict[str, Any] = {}
+    if hp.objective == "survival:aft":
+        bounds = {"label_lower_bound": data.labels, "label_upper_bound": data.labels}
     if hp.booster != "gblinear" and hp.tree_method == "hist":
         return xgb.QuantileDMatrix(
             data.features,
@@ -88,8 +94,12 @@ def _matrix(
             nthread=nthread,
             max_bin=hp.params.get("max_bin"),
             ref=ref,
+            **bounds,
         )
-    return xgb.DMatrix(data.features, label=data.labels, weight=data.weights, nthread=nthread)
+    matrix = xgb.DMatrix(data.features, label=data.labels, weight=data.weights, nthread=nthread)
+    if bounds:
+        matrix.set_info(**bounds)
+    return matrix
 
 
 def build_evals(
@@ -144,7 +154,13 @@ def _train(
             return how.resumed.booster, False
     stopping = None
     if early is not None:
-        stopping = EarlyStop(early, how.resumed.stopping if how.resumed is not None else None)
+        stopping = EarlyStop(
+            early,
+            how.resumed.stopping if how.resumed is not None else None,
+            metric_name=hp.stopping_metric,
+            data_name=evals[-1][1],
+            maximize=metrics.maximize(hp.stopping_metric) if hp.stopping_metric else None,
+        )
     end = RoundEnd(how.checkpoints, stopping, how.stop_requested)
     callbacks: list[xgb.callback.TrainingCallback] = [MetricLogger()] if how.log_metrics else []
     callbacks += [stopping, end] if stopping is not None else [end]
@@ -155,6 +171,7 @@ def _train(
             num_boost_round=hp.num_round - done,
             evals=evals,
             callbacks=callbacks,
+            custom_metric=_custom(hp),
             xgb_model=start,
             verbose_eval=False,
         )
@@ -178,9 +195,27 @@ def _cut(booster: xgb.Booster, early: int | None) -> tuple[xgb.Booster, int]:
     return booster, best
 
 
-def _final_metrics(booster: xgb.Booster, evals: Evals) -> dict[str, dict[str, float]]:
+def _custom(hp: Hyperparameters) -> Any:
+    """The official algorithm's own metrics as XGBoost's custom_metric, or None."""
+    names = hp.custom_metrics
+    return metrics.custom_metric(hp.objective, names) if names else None
+
+
+def _final_metrics(
+    booster: xgb.Booster, evals: Evals, hp: Hyperparameters
+) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
-    for item in str(booster.eval_set(evals, iteration=0)).split("\t")[1:]:
+    custom = _custom(hp)
+    if custom is not None:  # the same predictions custom_metric saw during training
+        line = booster.eval_set(evals, iteration=0)
+        line += "".join(
+            f"\t{name}-{metric}:{value}"
+            for data, name in evals
+            for metric, value in custom(booster.predict(data), data)
+        )
+    else:
+        line = booster.eval_set(evals, iteration=0)
+    for item in str(line).split("\t")[1:]:
         key, _, value = item.rpartition(":")
         data, _, metric = key.partition("-")
         out.setdefault(data, {})[metric] = float(value)
@@ -200,13 +235,14 @@ def fit(
     trained, stopped = _train(hp, evals, early, how or Continuation())
     score_attr = trained.attr("best_score")
     booster, best = _cut(trained, early)
-    metrics = _final_metrics(booster, evals)
-    watched = metrics.get("validation") or metrics.get("train") or {}
-    metric_name = next(reversed(watched), None) if watched else None
+    final = _final_metrics(booster, evals, hp)
+    watched = final.get("validation") or final.get("train") or {}
+    metric_name = hp.stopping_metric if hp.stopping_metric in watched else None
+    metric_name = metric_name or (next(reversed(watched), None) if watched else None)
     best_score = (
         float(score_attr)
         if score_attr is not None and early is not None
         else (watched[metric_name] if metric_name else None)
     )
     rounds = trained.num_boosted_rounds()
-    return FitResult(booster, best, best_score, rounds, metric_name, metrics, stopped)
+    return FitResult(booster, best, best_score, rounds, metric_name, final, stopped)

@@ -17,12 +17,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
 from boostbox.errors import AlgorithmError, DataError, UserError
 from boostbox.paths import OptMl
-from boostbox.training import external, hyperparameters, placement
+from boostbox.training import channels, external, hyperparameters, kfold, placement
 from boostbox.training.dataset import Dataset
 from boostbox.training.distributed import (
     Cluster,
@@ -52,6 +54,9 @@ FAILURE_LIMIT = 1000
 """Bytes of the failure line: SageMaker keeps the first 1024 characters as FailureReason."""
 
 _HANDLER_FLAG = "_boostbox_handler"
+
+SCRIPT_MODE_CHANNELS = frozenset({"code", "sm_drivers"})
+"""Channels the SageMaker SDK adds for script mode; not data, not an error."""
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -125,7 +130,13 @@ def _load(config: TrainingConfig, hp: Hyperparameters, cluster: Cluster) -> Load
             f"The required channel '{TRAIN_CHANNEL}' is missing (channels given: {given})."
         )
     for name in sorted(set(config.channels) - {TRAIN_CHANNEL, VALIDATION_CHANNEL}):
-        logger.info("Ignoring channel '%s': boostbox reads only train and validation.", name)
+        if name not in SCRIPT_MODE_CHANNELS:
+            raise DataError(
+                f"Channel '{name}' is not one the algorithm reads: give 'train' and optionally "
+                "'validation' (as the official algorithm, other channels are refused so a typo "
+                "cannot silently train without validation)."
+            )
+        logger.info("Ignoring channel '%s' (added by the SageMaker SDK for scripts).", name)
     if hp.external_memory:
         return _load_external(config, hp, cluster)
     loaded = {}
@@ -191,15 +202,73 @@ def _summary(
     }
 
 
+PREDICTIONS_FILE = "predictions.csv"
+"""k-fold's out-of-fold predictions in output/data (the official file name and layout)."""
+
+
+def run_kfold(
+    config: TrainingConfig, hp: Hyperparameters, loaded: dict[str, Dataset]
+) -> dict[str, Any]:
+    """k-fold: fold models `xgboost-model-<i>`, predictions.csv, evaluation.json."""
+    data = loaded[TRAIN_CHANNEL]
+    if VALIDATION_CHANNEL in loaded:
+        data = channels.join(data, loaded[VALIDATION_CHANNEL])
+    if config.checkpoint_dir:
+        logger.warning("Checkpoints are not written during k-fold cross-validation.")
+    result = kfold.cross_validate(hp, data)
+    model_dir = config.paths.model_dir
+    for number, fold in enumerate(result.folds):
+        metadata = ModelMetadata.from_booster(
+            fold.booster, eval_metric=fold.eval_metric, best_score=fold.best_score
+        )
+        if data.feature_names:
+            metadata = replace(metadata, feature_names=data.feature_names)
+        artifact.save(fold.booster, model_dir, metadata, fold=number)
+    output = config.paths.output_data_dir
+    output.mkdir(parents=True, exist_ok=True)
+    np.savetxt(output / PREDICTIONS_FILE, result.predictions, delimiter=",", fmt="%f")
+    summary = {
+        "objective": hp.objective,
+        "kfold": hp.kfold,
+        "num_cv_round": hp.num_cv_round,
+        "models": len(result.folds),
+        "best_iterations": [fold.best_iteration for fold in result.folds],
+        "metrics": result.summary,
+        "rows": data.rows,
+        "num_features": data.num_features,
+    }
+    (output / EVALUATION_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    config.paths.success_file.write_text("", encoding="utf-8")
+    logger.info(
+        "Saved %d fold models in %s; out-of-fold predictions in %s.",
+        len(result.folds),
+        model_dir,
+        output / PREDICTIONS_FILE,
+    )
+    return summary
+
+
 def run(config: TrainingConfig) -> dict[str, Any]:
     """The training job proper; returns the evaluation summary it also writes."""
     started = time.monotonic()
     config.paths.failure_file.unlink(missing_ok=True)
     config.paths.success_file.unlink(missing_ok=True)
+    logger.info(
+        "Training job %s on %s (%d CPUs).",
+        config.job_name or "(local)",
+        config.current_host,
+        config.num_cpus,
+    )
     hp = hyperparameters.parse(config.hyperparameters, num_cpus=config.num_cpus)
     cluster = Cluster(config.hosts, config.current_host)
     check_params(hp.xgb_params(), cluster)
     loaded = _load(config, hp, cluster)
+    if hp.kfold:
+        if cluster.size > 1 or hp.external_memory:
+            raise UserError(
+                "k-fold cross-validation (_kfold) runs on one host with in-memory data only."
+            )
+        return run_kfold(config, hp, {k: v for k, v in loaded.items() if isinstance(v, Dataset)})
     loaded_at = time.monotonic()
     with Termination().installed() as termination:
         result = fit_on_hosts(

@@ -8,6 +8,7 @@ file, and the line (text) or row (Parquet, RecordIO) where it can.
 from __future__ import annotations
 
 import gzip
+import logging
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from boostbox.formats.libsvm import parse_libsvm, parse_libsvm_fast
 from boostbox.formats.parquet import read_table
 from boostbox.formats.recordio import read_records
 from boostbox.training.dataset import Dataset
+
+logger = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -105,6 +108,19 @@ def _is_libsvm_data(line: str) -> bool:
     return bool(line.split("#", 1)[0].strip())
 
 
+def _drop_trailing_empty(table: np.ndarray, path: Path, first: int) -> np.ndarray:
+    """A comma ending every row adds a last column with no value anywhere: not a feature."""
+    if table.shape[1] > first + 1 and np.isnan(table[:, -1]).all():
+        logger.warning(
+            "%s: the last column (%d) is empty in every row (a trailing comma?): dropped, "
+            "not trained as a feature.",
+            path,
+            table.shape[1],
+        )
+        return table[:, :-1]
+    return table
+
+
 def read_csv(path: Path, options: ReadOptions) -> Dataset:
     """Label in column 0, then the weight when csv_weights=1, then features."""
     content = _read_text(path, options)
@@ -116,6 +132,7 @@ def read_csv(path: Path, options: ReadOptions) -> Dataset:
     first = 2 if weighted else 1
     if table.shape[0] == 0:
         return Dataset(table, np.empty(0, np.float32), files=(str(path),))
+    table = _drop_trailing_empty(table, path, first)
     if table.shape[1] <= first:
         raise DataError(
             f"{path}: line 1 has {table.shape[1]} column(s): expected the label"

@@ -194,15 +194,29 @@ def test_unexpected_errors_are_500_json_and_the_app_keeps_serving(exploding: Pre
     assert client.get("/ping").status_code == 200
 
 
-def test_unknown_custom_attribute_is_400(make_client: ClientFactory) -> None:
+@pytest.mark.parametrize("header", ["trace_id=abc", "3f2b8c1e-9d4a-4f6e-8a7b-2c1d0e9f8a7b"])
+def test_foreign_custom_attributes_are_ignored(make_client: ClientFactory, header: str) -> None:
+    client = make_client()
+    plain = client.post("/invocations", data=ROW, content_type="text/csv")
+    response = client.post(
+        "/invocations",
+        data=ROW,
+        content_type="text/csv",
+        headers={"X-Amzn-SageMaker-Custom-Attributes": header},
+    )
+    assert response.status_code == 200
+    assert response.data == plain.data
+
+
+def test_malformed_output_attribute_is_400(make_client: ClientFactory) -> None:
     response = make_client().post(
         "/invocations",
         data=ROW,
         content_type="text/csv",
-        headers={"X-Amzn-SageMaker-Custom-Attributes": "explain=yes"},
+        headers={"X-Amzn-SageMaker-Custom-Attributes": "trace_id=abc,output=explain"},
     )
     assert response.status_code == 400
-    assert "explain" in error(response)
+    assert "output 'explain'" in error(response)
 
 
 def test_payload_over_the_limit_is_413(make_client: ClientFactory) -> None:

@@ -14,7 +14,10 @@ from sagemaker_training import recordio
 
 from boostbox.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from boostbox.formats.mediatypes import parse_media_type
+from boostbox.serving.codecs import csv as csv_codec
 from boostbox.serving.codecs import decoder_for, negotiate
+from boostbox.serving.codecs import json as json_codec
+from boostbox.serving.codecs.common import Frame
 
 ROWS = np.asarray([[1.5, -2.0, 0.0, 3.25], [0.5, np.nan, 7.0, -1.0]], dtype=np.float32)
 
@@ -41,7 +44,10 @@ def parquet(x: np.ndarray) -> bytes:
 DENSE_BODIES = {
     "csv": ("text/csv", b"1.5,-2,0,3.25\n0.5,,7,-1\n"),
     "csv-charset": ("text/csv; charset=UTF-8", b"1.5,-2,0,3.25\r\n0.5,,7,-1"),
-    "csv-label-size": ("text/csv;label_size=0", b"1.5,-2,0,3.25\n0.5,,7,-1\n"),
+    "csv-label-size": ("text/csv;label_size=1", b"1.5,-2,0,3.25\n0.5,,7,-1\n"),
+    "csv-bare": ("csv", b"1.5,-2,0,3.25\n0.5,NA,7,-1\n"),
+    "csv-bare-upper": ("CSV", b"1.5,-2,0,3.25\n0.5,null,7,-1\n"),
+    "csv-missing-spellings": ("text/csv", b"1.5,-2,0,3.25\n0.5,NaN,7,-1\n"),
     "json-instances": ("application/json", b'{"instances": [[1.5,-2,0,3.25],[0.5,null,7,-1]]}'),
     "json-instances-features": (
         "application/json",
@@ -60,7 +66,7 @@ def test_dense_bodies_decode_to_the_same_rows(case: str) -> None:
     content_type, body = DENSE_BODIES[case]
     decode, params = decoder_for(content_type)
     got = decode(body, params)
-    np.testing.assert_array_equal(np.asarray(got), ROWS)
+    np.testing.assert_array_equal(np.asarray(got.matrix if isinstance(got, Frame) else got), ROWS)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +74,7 @@ def test_dense_bodies_decode_to_the_same_rows(case: str) -> None:
     [
         ("text/libsvm", b"1.5 0:1.5 1:-2 2:0 3:3.25\n0:0.5 2:7 3:-1\n"),
         ("text/x-libsvm", b"0:1.5 1:-2 2:0 3:3.25\n0:0.5 2:7 3:-1"),
+        ("LibSVM", b"0:1.5 1:-2 2:0 3:3.25\n0:0.5 2:7 3:-1"),
         ("application/x-recordio-protobuf", recordio_sparse(ROWS)),
     ],
 )
@@ -89,20 +96,23 @@ def test_sparse_bodies_keep_absent_entries_missing(content_type: str, body: byte
     [(b"[1, 2, 3]", (1, 3)), (b'{"features": [1, 2]}', (1, 2)), (b'{"instances": [4, 5]}', (1, 2))],
 )
 def test_a_flat_json_list_is_one_row(body: bytes, shape: tuple[int, int]) -> None:
-    decode, params = decoder_for("application/json")
-    assert decode(body, params).shape == shape
+    params = decoder_for("application/json")[1]
+    assert json_codec.decode(body, params).shape == shape
 
 
 def test_one_row_csv_shortcut_agrees_with_the_parser() -> None:
-    decode, params = decoder_for("text/csv")
+    params = decoder_for("text/csv")[1]
+    decode = csv_codec.decode
     assert decode(b"1, 2 ,3\n", params).tolist() == [[1.0, 2.0, 3.0]]
     assert np.isnan(decode(b"1,,3", params)[0, 1])
     assert decode(b"1\t2\t3", params).tolist() == [[1.0, 2.0, 3.0]]
 
 
 def test_latin1_charset_is_honoured() -> None:
-    decode, params = decoder_for("application/json; charset=latin-1")
-    assert decode('{"features": [1, 2], "note": "café"}'.encode("latin-1"), params).shape == (1, 2)
+    params = decoder_for("application/json; charset=latin-1")[1]
+    assert json_codec.decode(
+        '{"features": [1, 2], "note": "café"}'.encode("latin-1"), params
+    ).shape == (1, 2)
 
 
 @pytest.mark.parametrize(
@@ -148,7 +158,7 @@ def test_media_type_parameters_are_parsed() -> None:
     )
 
 
-@pytest.mark.parametrize("content_type", [None, "", "text/plain", "application/x-npy", "csv"])
+@pytest.mark.parametrize("content_type", [None, "", "text/plain", "application/x-npy", "csv/text"])
 def test_unsupported_content_types_are_415(content_type: str | None) -> None:
     with pytest.raises(UnsupportedMediaType, match="not supported"):
         decoder_for(content_type)
@@ -202,9 +212,9 @@ def test_json_nan_is_null() -> None:
 )
 def test_large_csv_bodies_decode_like_small_ones(content_type: str, prefix: bytes) -> None:
     """Large ASCII UTF-8 bodies go to the parser as bytes; others are decoded first."""
-    decode, params = decoder_for(content_type)
+    params = decoder_for(content_type)[1]
     row = b"1.5,-2,0,3.25\n0.5,,7,-1\n"
-    out = decode(prefix + row * 500, params)
+    out = csv_codec.decode(prefix + row * 500, params)
     assert out.shape == (1000, 4)
     np.testing.assert_array_equal(out[-2:], ROWS)
 

@@ -8,6 +8,7 @@ noise). Regenerate after an intended change with: `python -m tests.unit.serving.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
@@ -24,6 +25,7 @@ from tests.unit.serving.conftest import ClientFactory
 
 GOLDEN = Path(__file__).resolve().parents[2] / "data" / "golden"
 NUMBER = re.compile(r"-?\d+\.?\d*(?:[eE][-+]?\d+)?")
+LABEL_SIZE_1 = "text/csv; label_size=1"
 CSV3 = b"0.5,-1,2,0.25\n-1.5,0.3,,1\n2,2,-0.5,-2\n"
 ROWS = np.asarray([[0.5, -1, 2, 0.25], [-1.5, 0.3, np.nan, 1], [2, 2, -0.5, -2]], dtype=np.float32)
 
@@ -212,7 +214,57 @@ def _cases() -> list[tuple[dict[str, Any], bytes]]:
             CSV3,
         ),
     ]
-    cases += special
+    official: list[tuple[dict[str, Any], bytes]] = [
+        (
+            {
+                "name": "binary-bare-csv-xjsonlines",
+                "model": "binary",
+                "content_type": "CSV",
+                "accept": "application/x-jsonlines",
+            },
+            CSV3,
+        ),
+        (
+            {"name": "binary-labelsize1-csv", "model": "binary", "content_type": LABEL_SIZE_1},
+            CSV3,
+        ),
+        (
+            {"name": "binary-missing-spellings-csv", "model": "binary", "accept": "text/csv"},
+            b"0.5,-1,2,0.25\n-1.5,0.3,NA,1\n2,null,-0.5,NaN\n",
+        ),
+        (
+            {
+                "name": "binary-gzip-json",
+                "model": "binary",
+                "accept": "application/json",
+                "content_encoding": "gzip",
+            },
+            gzip.compress(CSV3, mtime=0),
+        ),
+        (
+            {
+                "name": "binary-foreign-attributes-csv",
+                "model": "binary",
+                "custom_attributes": "trace_id=abc,3f2b8c1e-9d4a-4f6e-8a7b-2c1d0e9f8a7b",
+            },
+            CSV3,
+        ),
+        (
+            {
+                "name": "error-label-size",
+                "model": "binary",
+                "content_type": "text/csv; label_size=2",
+                "status": 400,
+            },
+            CSV3,
+        ),
+        (
+            {"name": "error-content-encoding", "model": "binary", "content_encoding": "br"},
+            CSV3,
+        ),
+    ]
+    official[-1][0]["status"] = 415
+    cases += special + official
     for entry, _ in cases:
         entry.setdefault("content_type", "text/csv")
         entry.setdefault("status", 200)
@@ -226,6 +278,8 @@ def _call(make_client: ClientFactory, case: dict[str, Any], body: bytes) -> tupl
     headers = {"Content-Type": case["content_type"]}
     if "accept" in case:
         headers["Accept"] = case["accept"]
+    if "content_encoding" in case:
+        headers["Content-Encoding"] = case["content_encoding"]
     if "custom_attributes" in case:
         headers["X-Amzn-SageMaker-Custom-Attributes"] = case["custom_attributes"]
     response = make_client(case["model"], **config).post("/invocations", data=body, headers=headers)

@@ -139,7 +139,22 @@ def test_num_round_is_required() -> None:
         ({"tree_method": "exact", "updater": "shotgun"}, "'updater' has value 'shotgun'"),
         ({"booster": "gblinear", "updater": "grow_colmaker"}, "exactly one of shotgun"),
         ({"sampling_method": "gradient_based"}, "needs a GPU"),
-        ({"_kfold": "5"}, "cross-validation is not implemented"),
+        ({"_kfold": "5", "objective": "rank:ndcg"}, "would cut the query groups"),
+        ({"_num_cv_round": "2"}, "it needs '_kfold'"),
+        ({"process_type": "update"}, "'process_type' has value 'update'"),
+        ({"eval_metric": "aft-nloglik"}, "'aft-nloglik', which needs objective survival:aft"),
+        (
+            {"eval_metric": "interval-regression-accuracy", "objective": "binary:logistic"},
+            "survival:aft, but 'objective' is 'binary:logistic'",
+        ),
+        ({"eval_metric": "mlogloss"}, "needs objective multi:softmax or multi:softprob"),
+        ({"eval_metric": "rmse", "objective": "multi:softprob", "num_class": "3"}, "num_class"),
+        (
+            {"eval_metric": "f1_binary", "objective": "multi:softmax", "num_class": "3"},
+            "a binary: objective",
+        ),
+        ({"eval_metric": "accuracy"}, "needs a binary: or multi: objective"),
+        ({"_tuning_objective_metric": "validation:shap"}, "_tuning_objective_metric"),
     ],
 )
 def test_dependencies(values: dict[str, str], expected: str) -> None:
@@ -209,3 +224,51 @@ def test_hyperparameters_are_frozen() -> None:
         parsed.num_round = 5  # type: ignore[misc]
     with pytest.raises(TypeError):
         parsed.params["eta"] = 1  # type: ignore[index]
+
+
+def test_official_metrics_and_the_tuning_metric_join_eval_metric() -> None:
+    parsed = hp(
+        objective="binary:logistic",
+        eval_metric="auc,balanced_accuracy,precision",
+        _tuning_objective_metric="validation:f1",
+    )
+    assert parsed.eval_metric == ("auc", "balanced_accuracy", "precision", "f1")
+    assert parsed.stopping_metric == "f1"
+    assert parsed.custom_metrics == ("balanced_accuracy", "precision", "f1")
+    assert parsed.xgb_params()["eval_metric"] == ["auc"]
+
+
+def test_tuning_metric_already_listed_is_not_repeated() -> None:
+    parsed = hp(eval_metric="rmse,mae", _tuning_objective_metric="validation:rmse")
+    assert parsed.eval_metric == ("rmse", "mae") and parsed.stopping_metric == "rmse"
+    assert hp(eval_metric="rmse,mae").stopping_metric == "mae"
+    assert hp().stopping_metric is None
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "f1_macro",
+        "precision_macro",
+        "precision_micro",
+        "recall_macro",
+        "recall_micro",
+    ],
+)
+def test_official_classification_metrics_are_accepted(metric: str) -> None:
+    assert hp(objective="multi:softprob", num_class="3", eval_metric=metric).eval_metric == (
+        metric,
+    )
+
+
+@pytest.mark.parametrize("metric", ["mse", "r2", "rmse", "mae"])
+def test_official_regression_metrics_are_accepted(metric: str) -> None:
+    assert hp(eval_metric=metric).eval_metric == (metric,)
+
+
+def test_kfold_is_read() -> None:
+    parsed = hp(_kfold="5", _num_cv_round="2")
+    assert (parsed.kfold, parsed.num_cv_round) == (5, 2)

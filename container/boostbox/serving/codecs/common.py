@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from boostbox.errors import BadRequest, ParseError, UnknownCharset, UnsupportedMediaType
 from boostbox.formats.text import decode
 from boostbox.serving.outputs import Output, short_floats
+
+
+class Frame(NamedTuple):
+    """Decoded rows whose columns carry names (Parquet): matched to the model's by name."""
+
+    matrix: np.ndarray
+    names: tuple[str, ...]
 
 
 def text(body: bytes, params: Mapping[str, str], media: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from boostbox.errors import ParseError
+from boostbox.errors import BadRequest, ParseError
 from boostbox.formats.csv import parse_csv
 from boostbox.formats.text import is_utf8
 from boostbox.serving.codecs.common import bad_request, rows_text, text
@@ -30,7 +30,13 @@ def _plain_utf8(body: bytes, params: Mapping[str, str]) -> bool:
 
 
 def decode(body: bytes, params: Mapping[str, str]) -> np.ndarray:
-    """CSV rows -> 2-D float32; empty cells are missing values (NaN)."""
+    """CSV rows -> 2-D float32; empty cells, NA, null and NaN are missing values (NaN)."""
+    label_size = params.get("label_size")
+    if label_size is not None and label_size.strip() != "1":
+        raise BadRequest(
+            f"text/csv parameter label_size={label_size} is not supported: only label_size=1 "
+            "(the default; request rows carry no label column)."
+        )
     if len(body) > ONE_ROW_SHORTCUT and _plain_utf8(body, params):
         content: str | bytes = body  # no decode: pandas parses bytes fastest
     else:

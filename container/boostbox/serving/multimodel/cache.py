@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boostbox.config import MB, ServingConfig
+from boostbox.serving.ensemble import load_predictor
 from boostbox.serving.invocation import Served
 from boostbox.serving.multimodel.registry import Entry, ModelRegistry, Stamp, not_found
-from boostbox.serving.predictor import load_predictor
 
 logger = logging.getLogger(__name__)
 

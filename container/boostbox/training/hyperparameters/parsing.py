@@ -11,14 +11,15 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from boostbox.errors import HyperparameterError
 from boostbox.training.hyperparameters.rules import RULES, Draft
-from boostbox.training.hyperparameters.spec import describe
+from boostbox.training.hyperparameters.spec import METRIC, describe
 from boostbox.training.hyperparameters.table import ALIASES, TABLE
+from boostbox.training.metrics import CUSTOM
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,14 @@ class Hyperparameters:
     external_memory: bool = False
     """Train channel through ExtMemQuantileDMatrix, one file at a time (boostbox's own)."""
     eval_metric: tuple[str, ...] = ()
-    """Empty means the objective's default metric (which then drives early stopping)."""
+    """Empty means the objective's default metric (which then drives early stopping).
+    Includes the official algorithm's own metrics and the HPO tuning metric."""
+    stopping_metric: str | None = None
+    """The metric early stopping follows: _tuning_objective_metric's, else eval_metric's last."""
+    kfold: int | None = None
+    """_kfold: k-fold cross-validation with this many folds (train and validation joined)."""
+    num_cv_round: int = 1
+    """_num_cv_round: how many times k-fold is repeated with other folds."""
     booster: str = "gbtree"
     tree_method: str = "hist"
     interaction_constraints: tuple[tuple[int, ...], ...] | None = None
@@ -60,13 +68,19 @@ class Hyperparameters:
         out.update({k: ",".join(v) if isinstance(v, tuple) else v for k, v in self.params.items()})
         if self.num_class is not None:
             out["num_class"] = self.num_class
-        if self.eval_metric:
-            out["eval_metric"] = list(self.eval_metric)
+        native = [m for m in self.eval_metric if m not in CUSTOM]
+        if native:
+            out["eval_metric"] = native
         if self.interaction_constraints is not None:
             out["interaction_constraints"] = str([list(g) for g in self.interaction_constraints])
         if self.monotone_constraints is not None:
             out["monotone_constraints"] = "(" + ",".join(map(str, self.monotone_constraints)) + ")"
         return out
+
+    @property
+    def custom_metrics(self) -> tuple[str, ...]:
+        """The official algorithm's own metrics among eval_metric (training.metrics)."""
+        return tuple(m for m in self.eval_metric if m in CUSTOM)
 
     def check_features(self, num_features: int) -> None:
         """Constraints that name features must fit the data (XGBoost 3 crashes otherwise)."""
@@ -102,6 +116,20 @@ def _resolve(key: str, value: str, seen_as: dict[str, str]) -> str:
         raise HyperparameterError(
             f"Hyperparameter '{key}' has value '{value}': '{key}' and "
             f"'{seen_as[name]}' are the same hyperparameter; set only one."
+        )
+    return name
+
+
+def tuning_metric(raw: Mapping[str, str]) -> str | None:
+    """The metric of `_tuning_objective_metric` ('validation:rmse' -> 'rmse'), checked."""
+    value = raw.get(TUNING_METRIC)
+    if value is None:
+        return None
+    name = value.split(":", 1)[-1].strip()
+    if not METRIC.match(name):
+        raise HyperparameterError(
+            f"Hyperparameter '{TUNING_METRIC}' has value '{value}': expected "
+            "'validation:<metric>' or 'train:<metric>' with an evaluation metric boostbox knows."
         )
     return name
 
@@ -159,6 +187,17 @@ def _drop_unused(draft: Draft) -> None:
                 del draft.typed[name]
 
 
+def _join_tuning_metric(typed: dict[str, Any], tuning: str | None) -> str | None:
+    """HPO's metric joins eval_metric (it must be printed) and drives early stopping."""
+    metrics: tuple[str, ...] = typed.get("eval_metric", ())
+    if tuning is not None and tuning not in metrics:
+        typed["eval_metric"] = (*metrics, tuning)
+        logger.info("eval_metric: %s (with HPO's _tuning_objective_metric).", tuning)
+    if tuning is not None:
+        return tuning
+    return metrics[-1] if metrics else None
+
+
 def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
     typed.setdefault("nthread", num_cpus)
     passed = {k: v for k, v in typed.items() if TABLE[k].policy == "xgboost"}
@@ -167,6 +206,8 @@ def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
     passed.pop("interaction_constraints", None)
     passed.pop("monotone_constraints", None)
     return Hyperparameters(
+        kfold=typed.get("_kfold"),
+        num_cv_round=int(typed.get("_num_cv_round", 1)),
         num_round=int(typed["num_round"]),
         objective=str(typed.get("objective", "reg:squarederror")),
         num_class=typed.get("num_class"),
@@ -189,8 +230,10 @@ def parse(raw: Mapping[str, str], *, num_cpus: int = 1) -> Hyperparameters:
     given = _canonical(raw)
     typed = {name: _convert(name, value) for name, value in given.items()}
     _normalise(typed)
+    stopping = _join_tuning_metric(typed, tuning_metric(raw))
     draft = Draft(given, typed)
     for rule in RULES:
         rule(draft)
     _drop_unused(draft)
-    return _build(draft.typed, num_cpus)
+    built = _build(draft.typed, num_cpus)
+    return replace(built, stopping_metric=stopping)

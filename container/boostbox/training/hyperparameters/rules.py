@@ -18,6 +18,7 @@ from boostbox.training.hyperparameters.table import (
     OTHER_UPDATERS,
     TREE_UPDATERS,
 )
+from boostbox.training.metrics import BINARY_ONLY, CLASSIFICATION
 
 CONSTRAINT_METHODS = ("exact", "hist", "approx")
 
@@ -74,6 +75,53 @@ def auc_needs_ranking_objective(draft: Draft) -> None:
         )
 
 
+SURVIVAL_METRICS = {"aft-nloglik": "survival:aft", "interval-regression-accuracy": "survival:aft"}
+MULTI_METRICS = ("merror", "mlogloss")
+MULTI_OK = ("merror", "mlogloss", "auc", "aucpr", *CLASSIFICATION)
+"""Metrics that read a multi-class objective's num_class outputs per row."""
+
+
+def _metric_error(draft: Draft, metric: str, needs: str) -> HyperparameterError:
+    return HyperparameterError(
+        f"Hyperparameter 'eval_metric' has value '{metric}', which needs {needs}, but "
+        f"'objective' is '{draft.objective}'."
+    )
+
+
+def metrics_fit_objective(draft: Draft) -> None:
+    """Pairs XGBoost only reports deep inside (e.g. 'Check failed: preds.Size() ==
+    info.labels_lower_bound_.Size()'), named here with both settings before training."""
+    objective = draft.objective
+    multi = objective in MULTI_OBJECTIVES
+    for metric in draft.typed.get("eval_metric", ()):
+        base = metric.split("@")[0]
+        if base in SURVIVAL_METRICS and objective != SURVIVAL_METRICS[base]:
+            raise _metric_error(draft, metric, f"objective {SURVIVAL_METRICS[base]}")
+        if base in MULTI_METRICS and not multi:
+            raise _metric_error(draft, metric, "objective multi:softmax or multi:softprob")
+        if multi and base.rstrip("-") not in MULTI_OK:
+            raise _metric_error(
+                draft, metric, "one value per row (a multi: objective gives num_class)"
+            )
+        if base in BINARY_ONLY and not objective.startswith("binary:"):
+            raise _metric_error(draft, metric, "a binary: objective (positive class 1)")
+        if base in CLASSIFICATION and not objective.startswith(("binary:", "multi:")):
+            raise _metric_error(draft, metric, "a binary: or multi: objective")
+
+
+def kfold_fits_objective(draft: Draft) -> None:
+    if "_num_cv_round" in draft.typed and "_kfold" not in draft.typed:
+        raise HyperparameterError(
+            f"Hyperparameter '_num_cv_round' has value '{draft.given['_num_cv_round']}': "
+            "it needs '_kfold' (the number of folds)."
+        )
+    if "_kfold" in draft.typed and draft.objective.startswith("rank:"):
+        raise HyperparameterError(
+            f"Hyperparameter '_kfold' has value '{draft.given['_kfold']}': k-fold splits rows, "
+            f"which would cut the query groups objective '{draft.objective}' needs."
+        )
+
+
 def constraints_need_trees(draft: Draft) -> None:
     for name in ("interaction_constraints", "monotone_constraints"):
         if name in draft.typed and (
@@ -107,6 +155,14 @@ def updater_fits_booster(draft: Draft) -> None:
         )
 
 
+def update_needs_a_model(draft: Draft) -> None:
+    if draft.typed.get("process_type") == "update":
+        raise HyperparameterError(
+            "Hyperparameter 'process_type' has value 'update': it modifies the trees of an "
+            "existing model, and an algorithm-mode job starts from none; use 'default'."
+        )
+
+
 def sampling_needs_gpu(draft: Draft) -> None:
     if draft.typed.get("sampling_method") == "gradient_based":
         raise HyperparameterError(
@@ -119,8 +175,11 @@ RULES: tuple[Callable[[Draft], None], ...] = (
     num_round_required,
     num_class_matches_objective,
     auc_needs_ranking_objective,
+    metrics_fit_objective,
+    kfold_fits_objective,
     constraints_need_trees,
     updater_fits_booster,
+    update_needs_a_model,
     sampling_needs_gpu,
 )
 """Run in this order; the first that fails names the problem."""

@@ -86,7 +86,10 @@ def _choice(raw: str, spec: Spec) -> str:
 METRIC = re.compile(
     r"^(rmse|rmsle|mae|mape|mphe|logloss|merror|mlogloss|auc|aucpr|poisson-nloglik"
     r"|gamma-nloglik|cox-nloglik|gamma-deviance|aft-nloglik|interval-regression-accuracy"
-    r"|error(@[0-9.]+)?|(ndcg|map|pre)(@[0-9]+)?-?|tweedie-nloglik(@[0-9.]+)?)$"
+    r"|error(@[0-9.]+)?|(ndcg|map|pre)(@[0-9]+)?-?|tweedie-nloglik(@[0-9.]+)?"
+    # the official algorithm's own metrics (training.metrics computes them)
+    r"|accuracy|balanced_accuracy|f1|f1_binary|f1_macro|precision|precision_macro"
+    r"|precision_micro|recall|recall_macro|recall_micro|mse|r2)$"
 )
 
 

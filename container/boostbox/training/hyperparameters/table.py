@@ -44,7 +44,6 @@ DART = ("booster", "dart")
 AFT = ("objective", "survival:aft")
 OURS = "boostbox"
 DROP = "dropped"
-NO_KFOLD = "k-fold cross-validation is not implemented by boostbox"
 
 TABLE: Mapping[str, Spec] = MappingProxyType(
     {
@@ -106,8 +105,8 @@ TABLE: Mapping[str, Spec] = MappingProxyType(
         "sampling_method": _c("uniform", "gradient_based"),
         "prob_buffer_row": _f(1, low_open=True, policy=DROP),
         "use_dask_gpu_training": _with(BOOL, policy=DROP),
-        "_kfold": _i(2, policy="unsupported", note=NO_KFOLD),
-        "_num_cv_round": _i(1, policy="unsupported", note=NO_KFOLD),
+        "_kfold": _i(2, policy=OURS),
+        "_num_cv_round": _i(1, policy=OURS),
     }
 )
 """Every name the built-in algorithm accepts, with its type, range, aliases and policy."""
