@@ -139,6 +139,12 @@ class TrainingConfig:
     """sagemaker_submit_directory, else SAGEMAKER_SUBMIT_DIRECTORY; None = code in /opt/ml/code."""
     resources: Mapping[str, Any] = field(default_factory=dict)
     """resourceconfig.json as read (script mode passes it on)."""
+    tracker_port: int = 9099
+    """BOOSTBOX_TRACKER_PORT: XGBoost's tracker on the first host (beacon: one below)."""
+    collective_timeout: int = 1800
+    """BOOSTBOX_COLLECTIVE_TIMEOUT: seconds XGBoost waits in ANY collective operation."""
+    peer_timeout: int = 60
+    """BOOSTBOX_PEER_TIMEOUT: seconds a silent peer is tolerated before the job fails."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> TrainingConfig:
@@ -186,6 +192,9 @@ class TrainingConfig:
             or environ.get("SAGEMAKER_SUBMIT_DIRECTORY")
             or None,
             resources=resources,
+            tracker_port=_get(environ, "BOOSTBOX_TRACKER_PORT", positive_int, 9099),
+            collective_timeout=_get(environ, "BOOSTBOX_COLLECTIVE_TIMEOUT", positive_int, 1800),
+            peer_timeout=_get(environ, "BOOSTBOX_PEER_TIMEOUT", positive_int, 60),
         )
 
 

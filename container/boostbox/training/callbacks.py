@@ -1,4 +1,5 @@
-"""XGBoost training callbacks: the HPO metric line per round, and checkpoints.
+"""XGBoost training callbacks: the HPO metric line per round, resumable early stopping, and
+the end-of-round step that writes checkpoints and honours a termination request.
 
 Checkpoint files are written by a `Checkpoints` object that the job builds from
 checkpointconfig.json and hands to fit; fit itself never sees a path.
@@ -7,21 +8,16 @@ checkpointconfig.json and hands to fit; fit itself never sees a path.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import xgboost as xgb
 
-from boostbox.errors import xgboost_message
+from boostbox.training.checkpoints import Checkpoints, StoppingState
 
 logger = logging.getLogger(__name__)
 metrics_logger = logging.getLogger("boostbox.metrics")
 """Carries only `[i]\\ttrain-m:v\\tvalidation-m:v` lines; main() gives it a bare format."""
-
-CHECKPOINT_PREFIX = "xgboost-checkpoint."
-CHECKPOINTS_KEPT = 2
-CHECKPOINT_EVERY = 10
-"""Rounds between checkpoints when checkpointconfig.json is present."""
 
 
 def format_metrics(epoch: int, evals_log: Any) -> str:
@@ -53,62 +49,68 @@ class MetricLogger(Resumable):
         return False
 
 
-class Checkpointing(Protocol):
-    """What fit needs from checkpoints: the model to resume from, and a callback."""
+class EarlyStop(xgb.callback.EarlyStopping):
+    """XGBoost's EarlyStopping that can start from a checkpoint's state and report its own."""
 
-    def resume(self) -> xgb.Booster | None: ...
+    def __init__(
+        self,
+        rounds: int,
+        state: StoppingState | None = None,
+        *,
+        metric_name: str | None = None,
+        data_name: str | None = None,
+        maximize: bool | None = None,
+    ) -> None:
+        super().__init__(
+            rounds=rounds,
+            metric_name=metric_name,
+            data_name=data_name,
+            maximize=state.maximize if state else maximize,
+        )
+        if state is not None:
+            self.stopping_history = {state.data: {state.metric: [state.best_score]}}
+            self.best_scores = {state.data: {state.metric: [state.best_score]}}
+            self.current_rounds = state.rounds_without_improvement
 
-    def callback(self) -> xgb.callback.TrainingCallback: ...
-
-
-class Checkpoints:
-    """Checkpoint files in one folder: every `every` rounds, atomically, the newest few kept."""
-
-    def __init__(self, folder: Path, every: int = CHECKPOINT_EVERY) -> None:
-        self.folder = folder
-        self.every = every
-
-    def files(self) -> list[tuple[Path, int]]:
-        """Checkpoint files and their round counts, oldest first."""
-        found = []
-        for path in self.folder.glob(f"{CHECKPOINT_PREFIX}*"):
-            suffix = path.name[len(CHECKPOINT_PREFIX) :]
-            if suffix.isdigit():
-                found.append((path, int(suffix)))
-        return sorted(found, key=lambda item: item[1])
-
-    def save(self, model: xgb.Booster, rounds: int) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / f"{CHECKPOINT_PREFIX}{rounds}"
-        partial = target.with_suffix(".partial")
-        partial.write_bytes(bytes(model.save_raw(raw_format="ubj")))
-        partial.replace(target)
-        for old, _ in self.files()[:-CHECKPOINTS_KEPT]:
-            old.unlink(missing_ok=True)
-
-    def resume(self) -> xgb.Booster | None:
-        """The newest loadable checkpoint, or None (a corrupt one is skipped with a warning)."""
-        for path, _ in reversed(self.files()):
-            booster = xgb.Booster()
-            try:
-                booster.load_model(bytearray(path.read_bytes()))
-            except xgb.core.XGBoostError as e:
-                logger.warning("Skipping unreadable checkpoint %s: %s", path, xgboost_message(e))
-                continue
-            return booster
-        return None
-
-    def callback(self) -> xgb.callback.TrainingCallback:
-        return _Checkpointer(self)
+    def state(self, model: xgb.Booster) -> StoppingState | None:
+        if not self.best_scores:
+            return None
+        data = next(iter(self.best_scores))
+        metric = next(iter(self.best_scores[data]))
+        best = self.best_scores[data][metric][-1]
+        return StoppingState(
+            data=data,
+            metric=metric,
+            best_score=float(best[0] if isinstance(best, tuple) else best),
+            best_iteration=int(model.attr("best_iteration") or 0),
+            rounds_without_improvement=int(self.current_rounds),
+            maximize=bool(self.maximize),
+        )
 
 
-class _Checkpointer(Resumable):
-    def __init__(self, store: Checkpoints) -> None:
+class RoundEnd(Resumable):
+    """Last callback of a round: checkpoint when due, and stop when termination was asked for
+    (SIGTERM), after writing a final checkpoint so a restart loses nothing."""
+
+    def __init__(
+        self,
+        store: Checkpoints | None,
+        stopping: EarlyStop | None,
+        stop_requested: Callable[[], bool],
+    ) -> None:
         super().__init__()
         self.store = store
+        self.stopping = stopping
+        self.stop_requested = stop_requested
+        self.stopped_at: int | None = None
 
     def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
         rounds = self.start + epoch + 1
-        if rounds % self.store.every == 0:
-            self.store.save(model, rounds)
-        return False
+        stop = self.stop_requested()
+        if self.store is not None and (stop or rounds % self.store.every == 0):
+            state = self.stopping.state(model) if self.stopping is not None else None
+            self.store.save(model, rounds, state)
+        if stop:
+            self.stopped_at = rounds
+            logger.warning("Termination requested: stopping after %d rounds.", rounds)
+        return stop

@@ -21,6 +21,7 @@ from boostbox.config import ChannelConfig
 from boostbox.errors import DataError
 from boostbox.formats import Matrix
 from boostbox.formats.mediatypes import parse_media_type
+from boostbox.training import pipes
 from boostbox.training.dataset import Dataset
 from boostbox.training.readers import READERS, Reader, ReadOptions
 
@@ -135,12 +136,9 @@ def _reader(config: ChannelConfig, csv_weights: bool) -> tuple[str, Reader, Read
 
 def load_channel(folder: Path, config: ChannelConfig, *, csv_weights: bool = False) -> Dataset:
     """Read every file of one channel with its ContentType's reader and stack them."""
-    if config.input_mode.lower() == "pipe":
-        raise DataError(
-            f"Channel '{config.name}' uses TrainingInputMode Pipe, which boostbox does not "
-            "support; use File or FastFile."
-        )
     media, read, options = _reader(config, csv_weights)
+    if config.input_mode.lower() == "pipe":
+        return pipes.load_pipe(folder.parent, config, FORMATS[media], csv_weights=csv_weights)
     parts: list[Dataset] = []
     files = list_files(folder, config.name)
     for path in files:

@@ -8,6 +8,7 @@ The only side effects are log lines and whatever the checkpoint object writes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +17,10 @@ import xgboost as xgb
 
 from boostbox.errors import AlgorithmError, DataError, UserError, xgboost_message
 from boostbox.training import metrics
-from boostbox.training.callbacks import Checkpointing, MetricLogger
+from boostbox.training.callbacks import EarlyStop, MetricLogger, RoundEnd
+from boostbox.training.checkpoints import Checkpoints, Resumed
 from boostbox.training.dataset import Dataset
+from boostbox.training.external import ChannelFiles, external_matrix
 from boostbox.training.hyperparameters import MULTI_OBJECTIVES, Hyperparameters
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ class FitResult:
     eval_metric: str | None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     """Final metrics of the saved model per channel, e.g. {"validation": {"rmse": 0.6}}."""
+    stopped: bool = False
+    """Training was cut short on request (SIGTERM), not by num_round or early stopping."""
 
 
 def check_labels(hp: Hyperparameters, data: Dataset, channel: str) -> None:
@@ -71,7 +76,11 @@ def _blame(error: xgb.core.XGBoostError, what: str) -> Exception:
     return UserError(f"{what}: {message}")
 
 
-def _matrix(data: Dataset, hp: Hyperparameters, nthread: int, ref: Any = None) -> Any:
+def _matrix(
+    data: Dataset | ChannelFiles, hp: Hyperparameters, nthread: int, ref: Any = None
+) -> Any:
+    if isinstance(data, ChannelFiles):
+        return external_matrix(data, nthread, hp.params.get("max_bin"))
     # survival:aft needs interval labels; a channel's one label column is an exact
     # (uncensored) time: lower = upper = label (XGBoost otherwise fails deep inside).
     bounds: dict[str, Any] = {}
@@ -94,7 +103,7 @@ def _matrix(data: Dataset, hp: Hyperparameters, nthread: int, ref: Any = None) -
 
 
 def build_evals(
-    hp: Hyperparameters, train: Dataset, validation: Dataset | None, nthread: int
+    hp: Hyperparameters, train: Dataset | ChannelFiles, validation: Dataset | None, nthread: int
 ) -> Evals:
     """[(dtrain, "train"), (dvalidation, "validation")]: validation binned like train."""
     try:
@@ -120,30 +129,43 @@ def _early_stopping(hp: Hyperparameters, validation: Dataset | None) -> int | No
     return hp.early_stopping_rounds
 
 
+@dataclass(frozen=True)
+class Continuation:
+    """Where training starts and how it may end early; all optional (a fresh, plain run)."""
+
+    resumed: Resumed | None = None
+    """A checkpoint of this job (model + early-stopping state) to continue from."""
+    checkpoints: Checkpoints | None = None
+    """Where to write checkpoints (None: not on this host)."""
+    stop_requested: Callable[[], bool] = lambda: False
+    """Polled after every round; True stops training (after a final checkpoint)."""
+    log_metrics: bool = True
+
+
 def _train(
-    hp: Hyperparameters, evals: Evals, early: int | None, checkpoints: Checkpointing | None
-) -> xgb.Booster:
-    callbacks: list[xgb.callback.TrainingCallback] = [MetricLogger()]
-    if early is not None:
-        callbacks.append(
-            xgb.callback.EarlyStopping(
-                rounds=early,
-                metric_name=hp.stopping_metric,
-                data_name=evals[-1][1],
-                maximize=metrics.maximize(hp.stopping_metric) if hp.stopping_metric else None,
-            )
-        )
-    start = None
-    if checkpoints is not None:
-        callbacks.append(checkpoints.callback())
-        start = checkpoints.resume()
-    done = start.num_boosted_rounds() if start is not None else 0
-    if start is not None:
+    hp: Hyperparameters, evals: Evals, early: int | None, how: Continuation
+) -> tuple[xgb.Booster, bool]:
+    """The booster and whether training was stopped on request."""
+    start = how.resumed.booster if how.resumed is not None else None
+    done = how.resumed.rounds if how.resumed is not None else 0
+    if how.resumed is not None:
         logger.info("Resuming from a checkpoint with %d of %d rounds.", done, hp.num_round)
         if done >= hp.num_round:
-            return start
+            return how.resumed.booster, False
+    stopping = None
+    if early is not None:
+        stopping = EarlyStop(
+            early,
+            how.resumed.stopping if how.resumed is not None else None,
+            metric_name=hp.stopping_metric,
+            data_name=evals[-1][1],
+            maximize=metrics.maximize(hp.stopping_metric) if hp.stopping_metric else None,
+        )
+    end = RoundEnd(how.checkpoints, stopping, how.stop_requested)
+    callbacks: list[xgb.callback.TrainingCallback] = [MetricLogger()] if how.log_metrics else []
+    callbacks += [stopping, end] if stopping is not None else [end]
     try:
-        return xgb.train(
+        booster = xgb.train(
             hp.xgb_params(),
             evals[0][0],
             num_boost_round=hp.num_round - done,
@@ -155,6 +177,7 @@ def _train(
         )
     except xgb.core.XGBoostError as e:
         raise _blame(e, "XGBoost rejected the training job") from e
+    return booster, end.stopped_at is not None
 
 
 def _cut(booster: xgb.Booster, early: int | None) -> tuple[xgb.Booster, int]:
@@ -201,15 +224,15 @@ def _final_metrics(
 
 def fit(
     hp: Hyperparameters,
-    train: Dataset,
+    train: Dataset | ChannelFiles,
     validation: Dataset | None = None,
     *,
-    checkpoints: Checkpointing | None = None,
+    how: Continuation | None = None,
 ) -> FitResult:
     """Train with early stopping on `validation`; return the model cut at its best round."""
     evals = build_evals(hp, train, validation, int(hp.xgb_params().get("nthread", 1)))
     early = _early_stopping(hp, validation)
-    trained = _train(hp, evals, early, checkpoints)
+    trained, stopped = _train(hp, evals, early, how or Continuation())
     score_attr = trained.attr("best_score")
     booster, best = _cut(trained, early)
     final = _final_metrics(booster, evals, hp)
@@ -222,4 +245,4 @@ def fit(
         else (watched[metric_name] if metric_name else None)
     )
     rounds = trained.num_boosted_rounds()
-    return FitResult(booster, best, best_score, rounds, metric_name, final)
+    return FitResult(booster, best, best_score, rounds, metric_name, final, stopped)

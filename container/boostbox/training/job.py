@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,26 +22,37 @@ import numpy as np
 from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
-from boostbox.errors import AlgorithmError, DataError, UserError
+from boostbox.errors import AlgorithmError, UserError
 from boostbox.monitoring.baseline import rows_to_score, write_baseline
 from boostbox.paths import OptMl
 from boostbox.training import channels, hyperparameters, kfold
-from boostbox.training.callbacks import Checkpoints
 from boostbox.training.dataset import Dataset
-from boostbox.training.fit import FitResult, check_labels, fit
+from boostbox.training.distributed import (
+    Cluster,
+    PeerLost,
+    check_params,
+)
+from boostbox.training.fit import FitResult
 from boostbox.training.hyperparameters import Hyperparameters
+from boostbox.training.loading import Loaded, load
 from boostbox.training.script import run_script
+from boostbox.training.termination import Termination
+from boostbox.training.together import fit_on_hosts
 
 logger = logging.getLogger(__name__)
+
+
+class Stopped(AlgorithmError):
+    """SIGTERM ended training before num_round and no partial model was asked for."""
+
+    exit_code = 143  # 128 + SIGTERM, what a shell reports for a terminated process
+
 
 EVALUATION_FILE = "evaluation.json"
 FAILURE_LIMIT = 1000
 """Bytes of the failure line: SageMaker keeps the first 1024 characters as FailureReason."""
 
 _HANDLER_FLAG = "_boostbox_handler"
-
-SCRIPT_MODE_CHANNELS = frozenset({"code", "sm_drivers"})
-"""Channels the SageMaker SDK adds for script mode; not data, not an error."""
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -80,34 +92,16 @@ def write_failure(paths: OptMl, message: str) -> None:
         logger.error("Could not write %s: %s", paths.failure_file, e)
 
 
-def _load(config: TrainingConfig, hp: Hyperparameters) -> dict[str, Dataset]:
-    if TRAIN_CHANNEL not in config.channels:
-        given = ", ".join(sorted(config.channels)) or "none"
-        raise DataError(
-            f"The required channel '{TRAIN_CHANNEL}' is missing (channels given: {given})."
-        )
-    for name in sorted(set(config.channels) - {TRAIN_CHANNEL, VALIDATION_CHANNEL}):
-        if name not in SCRIPT_MODE_CHANNELS:
-            raise DataError(
-                f"Channel '{name}' is not one the algorithm reads: give 'train' and optionally "
-                "'validation' (as the official algorithm, other channels are refused so a typo "
-                "cannot silently train without validation)."
-            )
-        logger.info("Ignoring channel '%s' (added by the SageMaker SDK for scripts).", name)
-    loaded = {}
-    for name in (TRAIN_CHANNEL, VALIDATION_CHANNEL):
-        if name in config.channels:
-            loaded[name] = channels.load_channel(
-                config.paths.channel(name), config.channels[name], csv_weights=hp.csv_weights
-            )
-    if VALIDATION_CHANNEL in loaded:
-        loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL] = channels.align(
-            loaded[TRAIN_CHANNEL], loaded[VALIDATION_CHANNEL]
-        )
-    for name, dataset in loaded.items():
-        check_labels(hp, dataset, name)
-    hp.check_features(loaded[TRAIN_CHANNEL].num_features)
-    return loaded
+def _abort_on_lost_peer(paths: OptMl) -> Callable[[PeerLost], None]:
+    """The watchdog's verdict: XGBoost may sit in a socket poll, so end the process here."""
+
+    def abort(error: PeerLost) -> None:
+        logger.error("Training failed: %s", error)
+        write_failure(paths, str(error))
+        logging.shutdown()
+        os._exit(AlgorithmError.exit_code)
+
+    return abort
 
 
 def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConfig) -> Path:
@@ -122,12 +116,16 @@ def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConf
     return artifact.save(result.booster, config.paths.model_dir, metadata)
 
 
-def _baseline(result: FitResult, loaded: dict[str, Dataset], config: TrainingConfig) -> None:
+def _baseline(result: FitResult, loaded: Loaded, config: TrainingConfig) -> None:
     """The drift baseline from the training matrix in memory; predictions on validation
     (or train when there is none; up to 2**17 rows, evenly spaced). Running out of memory
-    here skips it, not the job."""
+    here skips it, not the job; so does external memory (the rows never were in memory)."""
     train = loaded[TRAIN_CHANNEL]
-    scored = loaded.get(VALIDATION_CHANNEL) or train
+    if not isinstance(train, Dataset):
+        logger.info("external_memory=true: no monitoring baseline (it needs the rows in memory).")
+        return
+    validation = loaded.get(VALIDATION_CHANNEL)
+    scored = validation if isinstance(validation, Dataset) else train
     try:
         predictions = result.booster.inplace_predict(rows_to_score(scored.features))
         write_baseline(
@@ -142,7 +140,7 @@ def _baseline(result: FitResult, loaded: dict[str, Dataset], config: TrainingCon
 
 
 def _summary(
-    hp: Hyperparameters, result: FitResult, loaded: dict[str, Dataset], seconds: dict[str, float]
+    hp: Hyperparameters, result: FitResult, loaded: Loaded, seconds: dict[str, float]
 ) -> dict[str, Any]:
     return {
         "objective": hp.objective,
@@ -151,10 +149,12 @@ def _summary(
         "eval_metric": result.eval_metric,
         "rounds_trained": result.rounds_trained,
         "num_round": hp.num_round,
+        "stopped_by_sigterm": result.stopped,
         "metrics": result.metrics,
         "rows": {name: ds.rows for name, ds in loaded.items()},
         "num_features": loaded[TRAIN_CHANNEL].num_features,
         "seconds": {key: round(value, 3) for key, value in seconds.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
@@ -216,19 +216,37 @@ def run(config: TrainingConfig) -> dict[str, Any]:
         config.num_cpus,
     )
     hp = hyperparameters.parse(config.hyperparameters, num_cpus=config.num_cpus)
-    if len(config.hosts) > 1:
-        logger.warning(
-            "%d hosts: boostbox trains on this host's (%s) data only, not distributed.",
-            len(config.hosts),
-            config.current_host,
-        )
-    loaded = _load(config, hp)
+    cluster = Cluster(config.hosts, config.current_host)
+    check_params(hp.xgb_params(), cluster)
+    loaded = load(config, hp, cluster)
     if hp.kfold:
-        return run_kfold(config, hp, loaded)
+        if cluster.size > 1 or hp.external_memory:
+            raise UserError(
+                "k-fold cross-validation (_kfold) runs on one host with in-memory data only."
+            )
+        return run_kfold(config, hp, {k: v for k, v in loaded.items() if isinstance(v, Dataset)})
     loaded_at = time.monotonic()
-    checkpoints = Checkpoints(config.checkpoint_dir) if config.checkpoint_dir else None
-    result = fit(hp, loaded[TRAIN_CHANNEL], loaded.get(VALIDATION_CHANNEL), checkpoints=checkpoints)
+    with Termination().installed() as termination:
+        result = fit_on_hosts(
+            config, hp, cluster, loaded, termination, _abort_on_lost_peer(config.paths)
+        )
     trained_at = time.monotonic()
+    if result.stopped and not hp.save_model_on_termination:
+        where = f"; last checkpoint in {config.checkpoint_dir}" if config.checkpoint_dir else ""
+        raise Stopped(
+            f"Training stopped by SIGTERM after {result.rounds_trained} of {hp.num_round} rounds"
+            f"{where}. Set save_model_on_termination=true to keep the partial model."
+        )
+    if not cluster.is_leader:
+        logger.info(
+            "Host %s trained as rank %d; %s writes the model.",
+            cluster.current_host,
+            cluster.rank,
+            cluster.leader,
+        )
+        config.paths.output_dir.mkdir(parents=True, exist_ok=True)
+        config.paths.success_file.write_text("", encoding="utf-8")
+        return {"rank": cluster.rank, "rounds_trained": result.rounds_trained}
     model_path = _save(result, loaded[TRAIN_CHANNEL].feature_names, config)
     saved_at = time.monotonic()
     if hp.baseline:
@@ -274,6 +292,17 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.error("Training failed: %s", e)
         write_failure(paths, str(e))
         return UserError.exit_code
+    except PeerLost as e:
+        # XGBoost's communicator and tracker are mid-operation: their destructors crash at
+        # interpreter exit, so leave without running them once the failure line is written.
+        logger.error("Training failed: %s", e)
+        write_failure(paths, str(e))
+        logging.shutdown()
+        os._exit(PeerLost.exit_code)
+    except Stopped as e:
+        logger.warning("%s", e)
+        write_failure(paths, str(e))
+        return Stopped.exit_code
     except AlgorithmError as e:
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")

@@ -80,6 +80,7 @@ def write_job(
     *,
     resources: Mapping[str, object] | None = None,
     checkpoint_dir: str | None = None,
+    distribution: str = "FullyReplicated",
 ) -> Path:
     """Lay out input/config/*.json and input/data/<channel>/... under `root`."""
     config = root / "input" / "config"
@@ -87,7 +88,7 @@ def write_job(
     (config / "hyperparameters.json").write_text(json.dumps(dict(hps)))
     data_config = {
         name: ({"ContentType": ch.content_type} if ch.content_type else {})
-        | {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"}
+        | {"TrainingInputMode": "File", "S3DistributionType": distribution}
         for name, ch in channels.items()
     }
     (config / "inputdataconfig.json").write_text(json.dumps(data_config))

@@ -188,11 +188,6 @@ def test_parquet_text_column_is_named(tmp_path: Path) -> None:
         load_channel(path.parent, ChannelConfig("train", "application/x-parquet"))
 
 
-def test_pipe_mode_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="Pipe"):
-        load_channel(tmp_path, ChannelConfig("train", "text/csv", input_mode="Pipe"))
-
-
 def test_align_pads_sparse_and_refuses_dense_mismatch() -> None:
     labels = np.zeros(1, np.float32)
     narrow = Dataset(sp.csr_matrix(np.ones((1, 2), np.float32)), labels)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import scipy.sparse as sp
 import xgboost as xgb
 
 from boostbox.errors import DataError
-from boostbox.training.callbacks import Checkpoints, format_metrics
+from boostbox.training.callbacks import format_metrics
 from boostbox.training.dataset import Dataset
 from boostbox.training.fit import check_labels, fit
 from boostbox.training.hyperparameters import parse
@@ -98,43 +97,6 @@ def test_sparse_features_and_weights() -> None:
     )
     result = fit(parse({"num_round": "2", "nthread": "1"}), data)
     assert result.booster.num_features() == 3
-
-
-def test_checkpoints_are_written_and_resumed(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    train, validation = datasets()
-    hp = parse({"num_round": "5", "nthread": "1"})
-    fit(hp, train, validation, checkpoints=Checkpoints(tmp_path, 2))
-    assert [n for _, n in Checkpoints(tmp_path).files()] == [2, 4]
-    more = parse({"num_round": "7", "nthread": "1"})
-    with caplog.at_level(logging.INFO):
-        result = fit(more, train, validation, checkpoints=Checkpoints(tmp_path, 2))
-    assert "Resuming from a checkpoint with 4 of 7 rounds" in caplog.text
-    epochs = [r.getMessage().split("]")[0] for r in caplog.records if r.name == "boostbox.metrics"]
-    assert epochs == ["[4", "[5", "[6"]
-    assert result.booster.num_boosted_rounds() == 7
-    assert [n for _, n in Checkpoints(tmp_path).files()] == [4, 6]
-
-
-def test_checkpoint_at_or_past_num_round_skips_training(tmp_path: Path) -> None:
-    train, _ = datasets()
-    fit(parse({"num_round": "2", "nthread": "1"}), train, checkpoints=Checkpoints(tmp_path, 1))
-    result = fit(
-        parse({"num_round": "2", "nthread": "1"}), train, checkpoints=Checkpoints(tmp_path)
-    )
-    assert result.booster.num_boosted_rounds() == 2
-
-
-def test_corrupt_checkpoint_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    (tmp_path / "xgboost-checkpoint.3").write_bytes(b"garbage")
-    train, _ = datasets()
-    with caplog.at_level(logging.WARNING):
-        result = fit(
-            parse({"num_round": "2", "nthread": "1"}), train, checkpoints=Checkpoints(tmp_path)
-        )
-    assert "Skipping unreadable checkpoint" in caplog.text
-    assert result.booster.num_boosted_rounds() == 2
 
 
 @pytest.mark.parametrize(

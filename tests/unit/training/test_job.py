@@ -124,7 +124,7 @@ def test_internal_error_exit_1_traceback_on_stderr_only(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(job, "fit", broken)
+    monkeypatch.setattr(job, "fit_on_hosts", broken)
     outcome = run_main()
     assert outcome.code == 1
     assert outcome.failure == "Internal error (RuntimeError): boom second line\n"
@@ -154,16 +154,18 @@ def test_stale_failure_file_is_removed_on_success(
     assert run_main().failure is None
 
 
-def test_multiple_hosts_warn(opt_ml: Path, run_main: Callable[..., Outcome]) -> None:
+def test_exact_on_two_hosts_fails_before_any_network(
+    opt_ml: Path, run_main: Callable[..., Outcome]
+) -> None:
     write_job(
         opt_ml,
-        FAST_HPS,
+        {**FAST_HPS, "tree_method": "exact"},
         {"train": CHANNELS["csv"]},
         resources={"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]},
     )
     outcome = run_main()
-    assert outcome.code == 0
-    assert "this host's (algo-2) data only" in outcome.stderr
+    assert outcome.code == 2
+    assert outcome.failure is not None and "'tree_method' has value 'exact'" in outcome.failure
 
 
 def test_checkpoint_config_resumes(opt_ml: Path, run_main: Callable[..., Outcome]) -> None:
@@ -172,7 +174,10 @@ def test_checkpoint_config_resumes(opt_ml: Path, run_main: Callable[..., Outcome
     write_job(opt_ml, {**FAST_HPS, "num_round": "12"}, job, checkpoint_dir=str(checkpoints))
     first = run_main()
     assert first.code == 0
-    assert [p.name for p in checkpoints.iterdir()] == ["xgboost-checkpoint.10"]
+    assert sorted(p.name for p in checkpoints.iterdir()) == [
+        "boostbox-checkpoint-000010.json",
+        "boostbox-checkpoint-000010.ubj",
+    ]
     write_job(opt_ml, {**FAST_HPS, "num_round": "13"}, job, checkpoint_dir=str(checkpoints))
     second = run_main()
     assert second.code == 0

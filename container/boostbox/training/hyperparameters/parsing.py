@@ -38,6 +38,12 @@ class Hyperparameters:
     csv_weights: bool = False
     baseline: bool = True
     """Write the drift-monitoring baseline after training (boostbox's `baseline=false` skips)."""
+    checkpoint_interval: int = 10
+    """Rounds between checkpoints when checkpointconfig.json names a folder (boostbox's own)."""
+    save_model_on_termination: bool = False
+    """On SIGTERM, write model/xgboost-model with the rounds done so far and exit 0."""
+    external_memory: bool = False
+    """Train channel through ExtMemQuantileDMatrix, one file at a time (boostbox's own)."""
     eval_metric: tuple[str, ...] = ()
     """Empty means the objective's default metric (which then drives early stopping).
     Includes the official algorithm's own metrics and the HPO tuning metric."""
@@ -195,8 +201,6 @@ def _join_tuning_metric(typed: dict[str, Any], tuning: str | None) -> str | None
 
 
 def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
-    if typed.pop("save_model_on_termination", False):
-        logger.warning("save_model_on_termination is not implemented: use checkpoints instead.")
     typed.setdefault("nthread", num_cpus)
     passed = {k: v for k, v in typed.items() if TABLE[k].policy == "xgboost"}
     for name in ("objective", "num_class", "eval_metric", "booster", "tree_method"):
@@ -212,6 +216,9 @@ def _build(typed: dict[str, Any], num_cpus: int) -> Hyperparameters:
         early_stopping_rounds=typed.get("early_stopping_rounds"),
         csv_weights=bool(typed.get("csv_weights", False)),
         baseline=bool(typed.get("baseline", True)),
+        checkpoint_interval=int(typed.get("checkpoint_interval", 10)),
+        save_model_on_termination=bool(typed.get("save_model_on_termination", False)),
+        external_memory=bool(typed.get("external_memory", False)),
         eval_metric=typed.get("eval_metric", ()),
         booster=str(typed.get("booster", "gbtree")),
         tree_method=str(typed.get("tree_method", "hist")),

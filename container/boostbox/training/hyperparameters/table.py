@@ -96,6 +96,10 @@ TABLE: Mapping[str, Spec] = MappingProxyType(
         "predictor": _with(_c("auto", "cpu_predictor", "gpu_predictor"), policy=DROP),
         "num_parallel_tree": _i(1),
         "save_model_on_termination": _with(BOOL, policy=OURS),
+        # boostbox's own: rounds between checkpoints (checkpointconfig.json).
+        "checkpoint_interval": _i(1, policy=OURS),
+        # boostbox's own: train channel through XGBoost's external memory (one file per batch).
+        "external_memory": _with(BOOL, policy=OURS),
         "aft_loss_distribution": _with(_c("normal", "logistic", "extreme"), only_with=AFT),
         "aft_loss_distribution_scale": _f(0, only_with=AFT),
         "sampling_method": _c("uniform", "gradient_based"),
