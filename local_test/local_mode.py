@@ -1,6 +1,7 @@
 """Drive the boostbox image through SageMaker Python SDK local mode, with no AWS account.
 
-Estimator(image_uri=IMAGE, instance_type="local").fit with file:// CSV channels, the same in
+Estimator(image_uri=IMAGE, instance_type="local").fit with file:// CSV channels, the same on
+two instances (instance_count=2: one model through XGBoost's collective), the same in
 script mode (entry_point=local_test/script/train_script.py: the image's `train` runs it) ->
 deploy to a local endpoint -> predict with the CSV and JSON serializers -> delete model
 and endpoint -> a local batch transform -> delete its model. Every container it started is
@@ -153,6 +154,21 @@ def run(settings: Settings, container_root: Path) -> dict[str, Any]:
     logger.info("fit done in %.1f s: %s", timings["fit"], estimator.model_data)
 
     started = time.monotonic()
+    two_hosts = Estimator(  # instance_count=2: algo-1-*, algo-2-* train one model together
+        image_uri=settings.image,
+        role=settings.role,
+        instance_count=2,
+        instance_type=settings.instance_type,
+        output_path=f"file://{out / 'model-2-hosts'}",
+        base_job_name="boostbox-local-2hosts",
+        hyperparameters=seed.hyperparameters(),
+        sagemaker_session=session,
+    )
+    two_hosts.fit(channels, logs=False)
+    timings["fit_2_hosts"] = time.monotonic() - started
+    logger.info("2-host fit done in %.1f s: %s", timings["fit_2_hosts"], two_hosts.model_data)
+
+    started = time.monotonic()
     scripted = Estimator(  # script mode: sagemaker_program + sagemaker_submit_directory
         image_uri=settings.image,
         role=settings.role,
@@ -208,6 +224,7 @@ def run(settings: Settings, container_root: Path) -> dict[str, Any]:
     return {
         "model_data": str(estimator.model_data),
         "script_model_data": str(scripted.model_data),
+        "two_hosts_model_data": str(two_hosts.model_data),
         "endpoint_predictions": str(predictions_json),
         "transform_output": str(transformed),
         "transform_rows": len(lines),

@@ -21,7 +21,7 @@ from tests.workflow.conftest import (
 
 pytestmark = pytest.mark.sdk
 
-HARD_TIMEOUT = 300
+HARD_TIMEOUT = 480
 VALIDATION_ROWS = len(
     (LOCAL_TEST / "test_dir/input/data/validation/validation.csv").read_text().split()
 )
@@ -56,9 +56,10 @@ def test_sdk_local_mode(image: str, sdk_python: Path, tmp_path: Path) -> None:
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["refused_connections"] == []
-    for folder in ("model", "script-model"):
+    for folder in ("model", "model-2-hosts", "script-model"):
         with tarfile.open(out / folder / "model.tar.gz") as model:
             assert "xgboost-model" in model.getnames()
+    assert "2-host fit done" in log
     assert "Script mode: running train_script.py --max_depth 3 --n_estimators 20" in log
 
     transformed = (out / "transform" / "validation.csv.out").read_text().split()
