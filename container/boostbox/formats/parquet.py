@@ -4,11 +4,15 @@ Integer, floating, boolean, decimal and all-null columns are read; nulls are mis
 values (NaN). Values are rounded to float32 exactly as the same number written as CSV text
 would be (int64 16777217 -> 16777216.0), never refused for it. Any other type (strings,
 dates, nested) is a ParseError naming the column.
+
+The bytes are read on the calling thread only: `ParquetFile` over an Arrow BufferReader,
+no pre-buffering, no threads. `pq.read_table(io.BytesIO(...))` goes through the dataset
+scanner and pyarrow's IO thread pool, whose threads may release the last reference to a
+Python-owned buffer after the read returned; during interpreter shutdown that aborts the
+process (SIGABRT, `terminate called without an active exception`, see boostbox.process).
 """
 
 from __future__ import annotations
-
-import io
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +35,8 @@ def _numeric(kind: pa.DataType) -> bool:
 def read_table(data: bytes) -> tuple[np.ndarray, tuple[str, ...]]:
     """A Parquet file's bytes -> (2-D float32 array, column names)."""
     try:
-        table = pq.read_table(io.BytesIO(data), use_threads=False)
+        reader = pq.ParquetFile(pa.BufferReader(data), pre_buffer=False)
+        table = reader.read(use_threads=False)
     except (pa.ArrowException, OSError) as e:
         raise ParseError(f"is not a readable Parquet file: {e}") from e
     columns = []

@@ -31,6 +31,7 @@ from gunicorn.errors import HaltServer
 from boostbox import artifact
 from boostbox.config import ServingConfig
 from boostbox.errors import ConfigError, ModelLoadError
+from boostbox.process import exit_status, finish
 from boostbox.serving.app import create_app
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
@@ -50,6 +51,15 @@ WORKER_BOOT_ERROR = 3
 def build_app(config: ServingConfig) -> Flask:
     """Load the model and wrap it in the app (runs in each worker)."""
     return create_app(load_predictor(config.paths.model_dir, config), config)
+
+
+def worker_exit(arbiter: object, worker: object) -> None:
+    """gunicorn's last hook in a worker (inside its `finally`): leave with the status its
+    SystemExit carries, flushed, without interpreter finalization (see boostbox.process)."""
+    del arbiter, worker
+    pending = sys.exception()
+    if isinstance(pending, SystemExit):
+        finish(exit_status(pending))
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -75,6 +85,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             "errorlog": "-",
             "loglevel": config.log_level.lower(),
             "proc_name": "boostbox-serve",
+            "worker_exit": worker_exit,
         }
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: no ~/.gunicorn socket
             options["control_socket_disable"] = True
