@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from boostbox.errors import ParseError
+from boostbox.formats import overflow_is_inf
 from boostbox.formats.text import decode, show
 
 logger = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ def _parse_csv_pandas(data: str | bytes, sep: str) -> np.ndarray | None:
     return frame.to_numpy(dtype=np.float32, copy=False)
 
 
+@overflow_is_inf
 def parse_csv(
     data: str | bytes,
     *,

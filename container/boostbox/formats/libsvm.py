@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from boostbox.errors import ParseError
+from boostbox.formats import overflow_is_inf
 from boostbox.formats.text import show
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def _plain(data: bytes) -> bool:
     return True
 
 
+@overflow_is_inf
 def parse_libsvm_fast(
     data: bytes,
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None] | None:
@@ -124,6 +126,7 @@ def _libsvm_line(
     return label, weight, indices, values
 
 
+@overflow_is_inf
 def parse_libsvm(
     text: str, *, source: str = "<request>", first_line: int = 1, labelled: bool = False
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None]:

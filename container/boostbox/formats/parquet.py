@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from boostbox.errors import ParseError
+from boostbox.formats import overflow_is_inf
 
 
 def _numeric(kind: pa.DataType) -> bool:
@@ -32,6 +33,7 @@ def _numeric(kind: pa.DataType) -> bool:
     )
 
 
+@overflow_is_inf
 def read_table(data: bytes) -> tuple[np.ndarray, tuple[str, ...]]:
     """A Parquet file's bytes -> (2-D float32 array, column names)."""
     try:
