@@ -6,6 +6,8 @@ and boostbox. Legacy pickles load only when the caller opts in: unpickling runs 
 
 from __future__ import annotations
 
+import errno
+
 import json
 import logging
 import pickle
@@ -18,7 +20,7 @@ from typing import Any
 import xgboost as xgb
 
 from boostbox import __version__
-from boostbox.errors import AlgorithmError, ModelLoadError, xgboost_message
+from boostbox.errors import AlgorithmError, ModelLoadError, PlatformError, xgboost_message
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +84,10 @@ def save(booster: xgb.Booster, model_dir: Path, metadata: ModelMetadata) -> Path
         path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
         (model_dir / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
     except OSError as e:  # disk full, read-only volume: the platform's side, not the inputs
-        raise AlgorithmError(f"Could not write the model to {model_dir}: {e}") from e
+        hint = ""
+        if e.errno == errno.ENOSPC:
+            hint = " (the model volume is full: give the job a larger VolumeSizeInGB)"
+        raise PlatformError(f"Could not write the model to {model_dir}: {e}{hint}") from e
     return path
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
-from boostbox.errors import AlgorithmError, DataError, UserError
+from boostbox.errors import AlgorithmError, DataError, PlatformError, UserError
 from boostbox.paths import OptMl
 from boostbox.training import channels, hyperparameters
 from boostbox.training.callbacks import Checkpoints
@@ -182,6 +182,10 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.error("Training failed: %s", e)
         write_failure(paths, str(e))
         return UserError.exit_code
+    except PlatformError as e:
+        logger.error("Training failed: %s", e)
+        write_failure(paths, str(e))
+        return PlatformError.exit_code
     except AlgorithmError as e:
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")
