@@ -7,7 +7,6 @@ and boostbox. Legacy pickles load only when the caller opts in: unpickling runs 
 from __future__ import annotations
 
 import errno
-
 import json
 import logging
 import pickle
@@ -20,7 +19,7 @@ from typing import Any
 import xgboost as xgb
 
 from boostbox import __version__
-from boostbox.errors import AlgorithmError, ModelLoadError, PlatformError, xgboost_message
+from boostbox.errors import ModelLoadError, PlatformError, xgboost_message
 
 logger = logging.getLogger(__name__)
 
