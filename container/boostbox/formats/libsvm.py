@@ -30,6 +30,9 @@ HEAD_BYTES = 65536
 
 TAB, LF, CR = 9, 10, 13
 
+MAX_INDEX = 2**32 - 2
+"""The largest feature index XGBoost can hold (its feature ids are 32-bit)."""
+
 
 def _plain(data: bytes) -> bool:
     """ASCII, lines split only by LF or CRLF, no qid and no label:weight on the first line.
@@ -112,12 +115,13 @@ def _libsvm_line(
                 raise ValueError(token)
             index = int(index_text)
             value = float(value_text)
-            if index < 0:
+            if not 0 <= index <= MAX_INDEX:
                 raise ValueError(token)
         except ValueError:
             raise ParseError(
                 f"{source}: line {line}, column {column}: '{show(token)}' is not "
-                "index:value (libsvm needs 'label index:value ...').",
+                "index:value (libsvm needs 'label index:value ...', index 0 to "
+                f"{MAX_INDEX}).",
                 line=line,
                 column=column,
             ) from None
