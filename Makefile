@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 export BOOSTBOX_IMAGE := $(IMAGE)
 
-.PHONY: help venv sdk-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean
+.PHONY: help venv sdk-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean fuzz
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -86,6 +86,10 @@ local-mode: sdk-venv build  ## the image through SageMaker SDK local mode: fit, 
 
 bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 the first time); writes bench/results.json
 	$(PY) -m bench
+
+FUZZ_PER_TYPE ?= 10000
+fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (10000) per content type; prints the tally
+	$(PY) -m tests.reliability.fuzzing --per-type $(FUZZ_PER_TYPE)
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
 	deploy/build_and_push.sh --no-build --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)" $(if $(VERSION),--version "$(VERSION)",)
