@@ -231,6 +231,7 @@ def main() -> int:
     parser.add_argument("--per-type", type=int, default=10_000)
     parser.add_argument("--workdir", type=Path, default=Path("build/fuzz"))
     args = parser.parse_args()
+    args.workdir = args.workdir.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     model = save(train("binary:logistic"), args.workdir / "model")
     model.chmod(0o755)

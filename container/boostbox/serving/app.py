@@ -50,6 +50,8 @@ def create_base_app(config: ServingConfig) -> Flask:
             status, message = error.status, str(error)
         elif isinstance(error, RequestEntityTooLarge):
             status, message = 413, too_large(limit)
+        elif isinstance(error, TimeoutError):  # the client stalled (server.CLIENT_IO_TIMEOUT)
+            status, message = 408, "The request body stopped arriving; send it at once."
         elif isinstance(error, HTTPException):
             status, message = error.code or 500, str(error.description)
         else:

@@ -53,6 +53,21 @@ def build_app(config: ServingConfig) -> Flask:
     return create_app(load_predictor(config.paths.model_dir, config), config)
 
 
+CLIENT_IO_TIMEOUT = 10.0
+"""Seconds a request thread waits for one read or write on its client's socket: a body
+dribbled byte by byte, or a client that never reads its answer, frees the thread after this
+(measured: without it, 12 such clients held all 8 threads and others waited > 120 s)."""
+
+
+def pre_request(worker: object, req: object) -> None:
+    """gunicorn hook, in the request thread once the headers are read: bound the socket I/O
+    of the body and the response (408 when the body stalls, see serving.app)."""
+    del worker
+    sock = getattr(getattr(req, "unreader", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(CLIENT_IO_TIMEOUT)
+
+
 def worker_exit(arbiter: object, worker: object) -> None:
     """gunicorn's last hook in a worker (inside its `finally`): leave with the status its
     SystemExit carries, flushed, without interpreter finalization (see boostbox.process)."""
@@ -86,6 +101,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             "loglevel": config.log_level.lower(),
             "proc_name": "boostbox-serve",
             "worker_exit": worker_exit,
+            "pre_request": pre_request,
         }
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: no ~/.gunicorn socket
             options["control_socket_disable"] = True
