@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -71,11 +71,11 @@ class Load:
             thread.join(timeout=60)
 
 
-def wait_until(predicate: object, timeout: float) -> float:
+def wait_until(predicate: Callable[[], bool], timeout: float) -> float:
     """Poll `predicate()` until true; return the seconds it took (raise on the deadline)."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return time.monotonic() - start
         time.sleep(0.05)
     raise TimeoutError(f"not within {timeout}s")
@@ -97,8 +97,12 @@ def test_sigkill_a_worker_under_load(served: tuple[str, str]) -> None:
         wait_until(lambda: sum(load.outcomes.values()) > 50, 60)
         os.kill(victim, signal.SIGKILL)  # a host pid from `docker top`: our container's worker
         killed = time.monotonic()
-        pids = lambda: worker_pids(container)  # noqa: E731
-        wait_until(lambda: len(pids()) == WORKERS and victim not in pids(), RECOVERY_BOUND)
+
+        def replaced_all() -> bool:
+            pids = worker_pids(container)
+            return len(pids) == WORKERS and victim not in pids
+
+        wait_until(replaced_all, RECOVERY_BOUND)
         replaced = time.monotonic() - killed
         served_after = sum(load.outcomes.values())
         wait_until(lambda: sum(load.outcomes.values()) > served_after + 50, 60)
