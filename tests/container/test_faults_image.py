@@ -180,7 +180,10 @@ def test_slow_clients_do_not_starve_others(served: tuple[str, str]) -> None:
             times.append(time.monotonic() - start)
             assert answer.status_code == 200
             for s in slow[:12]:
-                s.send(b"0")  # keep dribbling
+                try:
+                    s.send(b"0")  # keep dribbling
+                except OSError:
+                    pass  # the server dropped this stalled client: what we want
         print(f"\nslow clients: 10 normal requests, slowest {max(times):.2f} s")
         assert max(times) < 60  # bounded by server.CLIENT_IO_TIMEOUT (10 s) per stalled read
     finally:
