@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 export BOOSTBOX_IMAGE := $(IMAGE)
 
-.PHONY: help venv sdk-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean fuzz
+.PHONY: help venv sdk-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean fuzz soak
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -90,6 +90,10 @@ bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 t
 FUZZ_PER_TYPE ?= 10000
 fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (10000) per content type; prints the tally
 	$(PY) -m tests.reliability.fuzzing --per-type $(FUZZ_PER_TYPE)
+
+SOAK_SECONDS ?= 600
+soak: venv build  ## SOAK_SECONDS (600) at saturation, mixed content types: errors, worker RSS growth, p99 first vs last minute
+	$(PY) -m tests.reliability.soak --seconds $(SOAK_SECONDS)
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
 	deploy/build_and_push.sh --no-build --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)" $(if $(VERSION),--version "$(VERSION)",)
