@@ -17,26 +17,35 @@ RUN /opt/venv/bin/pip install -q --no-cache-dir --no-deps --require-hashes -r /t
 # and S3 libraries (parquet reading needs none of them), and every AWS service model but
 # S3 and STS (script mode's s3:// submit directory; the models are 28 of botocore's 30 MB).
 # pip stays: script mode installs requirements.txt, and SDK v3's sm_train.sh needs pip.
-RUN site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
- && find "$site" -depth -type d -name tests -exec rm -rf {} + \
- && find "$site" \( -name '*.pyx' -o -name '*.pxd' -o -name '*.a' \) -delete \
+# One command per RUN, so a failing build names the command that failed.
+RUN /opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' > /opt/venv/.site
+RUN find "$(cat /opt/venv/.site)" -depth -type d -name tests -exec rm -rf {} +
+RUN find "$(cat /opt/venv/.site)" \( -name '*.pyx' -o -name '*.pxd' -o -name '*.a' \) -delete
+RUN site="$(cat /opt/venv/.site)" \
  && rm -rf "$site"/pyarrow/include "$site"/pyarrow/src \
       "$site"/pyarrow/libarrow_flight.so* "$site"/pyarrow/_flight.* \
-      "$site"/pyarrow/libarrow_s3.so* "$site"/pyarrow/_s3fs.* \
+      "$site"/pyarrow/libarrow_s3.so* "$site"/pyarrow/_s3fs.*
+RUN site="$(cat /opt/venv/.site)" \
  && find "$site"/botocore/data "$site"/boto3/data -mindepth 1 -maxdepth 1 -type d \
-      ! -name s3 ! -name sts -exec rm -rf {} + \
- && echo /opt/boostbox > "$site/boostbox.pth" \
- && for verb in train serve; do \
+      ! -name s3 ! -name sts -exec rm -rf {} +
+RUN echo /opt/boostbox > "$(cat /opt/venv/.site)/boostbox.pth"
+# `train` and `serve` on PATH run boostbox's entry (flush, then the decided exit status).
+RUN for verb in train serve; do \
       printf '#!/opt/venv/bin/python\nfrom boostbox.__main__ import main\nmain(["%s"])\n' "$verb" \
         > "/opt/venv/bin/$verb" && chmod 755 "/opt/venv/bin/$verb"; \
-    done \
- && /opt/venv/bin/python -m compileall -q -j 0 "$site" >/dev/null \
- && /opt/venv/bin/python -c "import io, pandas, pyarrow.parquet as pq, xgboost, sklearn, flask, \
-gunicorn, scipy.sparse, sagemaker_training.errors, sagemaker_training.record_pb2, \
-sagemaker_training.mapping, boto3; boto3.client('s3', region_name='us-east-1'); \
-boto3.client('sts', region_name='us-east-1'); \
-b = io.BytesIO(); pandas.DataFrame({'a': [1.0]}).to_parquet(b); pq.read_table(io.BytesIO(b.getvalue()))" \
- && /opt/venv/bin/pip --version
+    done
+RUN /opt/venv/bin/python -m compileall -q -j 0 "$(cat /opt/venv/.site)" >/dev/null
+# Import check: every runtime module, and a Parquet round trip read the way boostbox reads
+# (ParquetFile over an Arrow buffer, no threads: pq.read_table(io.BytesIO(...)) can abort
+# at interpreter exit, see container/boostbox/process.py).
+RUN /opt/venv/bin/python -c "import xgboost, sklearn, flask, gunicorn, scipy.sparse, \
+sagemaker_training.errors, sagemaker_training.record_pb2, sagemaker_training.mapping"
+RUN /opt/venv/bin/python -c "import boto3; boto3.client('s3', region_name='us-east-1'); \
+boto3.client('sts', region_name='us-east-1')"
+RUN /opt/venv/bin/pip --version
+RUN /opt/venv/bin/python -c "import io, pandas, pyarrow as pa, pyarrow.parquet as pq; \
+b = io.BytesIO(); pandas.DataFrame({'a': [1.0]}).to_parquet(b); \
+pq.ParquetFile(pa.BufferReader(b.getvalue()), pre_buffer=False).read(use_threads=False)"
 
 # --- runtime stage ----------------------------------------------------------------------
 FROM debian:trixie-slim

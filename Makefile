@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 export BOOSTBOX_IMAGE := $(IMAGE)
 
-.PHONY: help venv sdk-venv sdk3-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean
+.PHONY: help venv sdk-venv sdk3-venv lock sdk-lock build lint typecheck unit test demo local-mode bench push clean fuzz soak sbom audit
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -88,6 +88,7 @@ lint: venv  ## ruff lint + format check (complexity <= 12), shellcheck on every 
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
+	$(VENV)/bin/hadolint Dockerfile
 
 typecheck: venv  ## mypy --strict
 	$(VENV)/bin/mypy
@@ -107,6 +108,23 @@ local-mode: sdk-venv sdk3-venv build  ## the image through SageMaker SDK v2 and 
 
 bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 the first time); writes bench/results.json
 	PYTHONPATH=local_test $(PY) -m bench
+
+FUZZ_PER_TYPE ?= 10000
+fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (10000) per content type; prints the tally
+	$(PY) -m tests.reliability.fuzzing --per-type $(FUZZ_PER_TYPE)
+
+SOAK_SECONDS ?= 600
+soak: venv build  ## SOAK_SECONDS (600) at saturation, mixed content types: errors, worker RSS growth, p99 first vs last minute
+	$(PY) -m tests.reliability.soak --seconds $(SOAK_SECONDS)
+
+sbom: venv  ## CycloneDX SBOM of the image's Python dependencies (requirements.lock, as installed) -> build/sbom.cdx.json
+	mkdir -p build
+	$(VENV)/bin/cyclonedx-py requirements --output-format JSON -o build/sbom.cdx.json requirements.lock
+	@echo "wrote build/sbom.cdx.json"
+
+audit: venv  ## pip-audit of requirements.lock against PyPI's vulnerability data (needs network to pypi.org)
+	@echo "pip-audit asks pypi.org's JSON API about every locked package: needs network; offline it fails."
+	$(VENV)/bin/pip-audit --requirement requirements.lock --require-hashes --disable-pip --progress-spinner off
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
 	deploy/build_and_push.sh --no-build --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)" $(if $(VERSION),--version "$(VERSION)",)

@@ -1,30 +1,59 @@
-"""Image entry point: `docker run IMAGE train|serve`; any other command is exec'd as given."""
+"""Image entry point: `docker run IMAGE train|serve`; any other command is exec'd as given.
+
+`train` and `serve` (these verbs and the console scripts) end through `process.finish`:
+flushed streams, then the status the job decided, without the interpreter's finalization,
+where a native library may still abort (see boostbox.process).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import NoReturn
+
+from boostbox.process import exit_status, finish
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    verb = args[0] if args else "train"
-    if verb == "train":
-        from boostbox.training.job import main as train_main
+def run_and_finish(entry: Callable[[], int]) -> NoReturn:
+    """Run an entry point that returns its exit status; SystemExit keeps its code."""
+    try:
+        status = entry()
+    except SystemExit as e:
+        status = exit_status(e)
+    except KeyboardInterrupt:
+        status = 130
+    except Exception:
+        logging.getLogger(__name__).exception("boostbox: unexpected error")
+        status = 1
+    finish(status)
 
-        sys.exit(train_main())
-    if verb == "serve":
-        serve()
-    os.execvp(args[0], args)
+
+def train() -> NoReturn:
+    """Console script `train`."""
+    from boostbox.training.job import main as train_main
+
+    run_and_finish(train_main)
 
 
-def serve() -> None:
-    """`serve` without scikit-learn in the workers unless user code may need it, then gunicorn."""
+def serve() -> NoReturn:
+    """Console script `serve`: scikit-learn kept out of the workers unless user code may need
+    it (keep_imports_lean), then gunicorn."""
     keep_imports_lean(os.environ)
     from boostbox.serving.server import main as serve_main
 
-    sys.exit(serve_main())
+    run_and_finish(serve_main)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    verb = args[0] if args else "train"
+    if verb == "train":
+        train()
+    if verb == "serve":
+        serve()
+    os.execvp(args[0], args)
 
 
 def keep_imports_lean(environ: Mapping[str, str]) -> bool:

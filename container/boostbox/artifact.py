@@ -6,6 +6,7 @@ and boostbox. Legacy pickles load only when the caller opts in: unpickling runs 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import pickle
@@ -20,7 +21,7 @@ from typing import Any
 import xgboost as xgb
 
 from boostbox import __version__
-from boostbox.errors import AlgorithmError, ModelLoadError, xgboost_message
+from boostbox.errors import ModelLoadError, PlatformError, xgboost_message
 from boostbox.imports import readmit
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,10 @@ def save(
         path.write_bytes(bytes(booster.save_raw(raw_format="ubj")))
         (model_dir / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
     except OSError as e:  # disk full, read-only volume: the platform's side, not the inputs
-        raise AlgorithmError(f"Could not write the model to {model_dir}: {e}") from e
+        hint = ""
+        if e.errno == errno.ENOSPC:
+            hint = " (the model volume is full: give the job a larger VolumeSizeInGB)"
+        raise PlatformError(f"Could not write the model to {model_dir}: {e}{hint}") from e
     return path
 
 

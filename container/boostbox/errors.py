@@ -53,6 +53,11 @@ class AlgorithmError(BoostboxError):
     exit_code = 1
 
 
+class PlatformError(AlgorithmError):
+    """The machine failed the job (disk full, read-only volume): exit 1, but no bug either,
+    so the failure line carries the cause and the fix instead of 'Internal error'."""
+
+
 class ConfigError(UserError):
     """An environment variable or config file holds a value boostbox cannot use."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -83,4 +84,44 @@ def test_bad_inputs_exit_2_with_failure_line(image: str, opt_ml: Path, case: Bad
     assert failure.count("\n") == 1 and len(failure.encode()) < 1024
     for words in case.expected:
         assert words in failure
+    assert "Traceback" not in done.stderr
+
+
+def test_disk_full_writing_the_model_is_one_line_exit_1(image: str, opt_ml: Path) -> None:
+    """A tmpfs of 8 KiB as /opt/ml/model: the job fails cleanly, naming the cause and fix."""
+    x, y = regression(rows=400, features=5)
+    write_job(
+        opt_ml,
+        {"num_round": "50", "max_depth": "6"},
+        {"train": Channel("text/csv", {"a.csv": csv_text(x, y)})},
+    )
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "-v", f"{opt_ml}:/opt/ml",
+         "--tmpfs", "/opt/ml/model:size=8k", image, "train"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-2000:]
+    failure = (opt_ml / "output" / "failure").read_text()
+    assert failure == (
+        "Could not write the model to /opt/ml/model: [Errno 28] No space left on device "
+        "(the model volume is full: give the job a larger VolumeSizeInGB)\n"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_unreadable_channel_folder_is_a_user_error(image: str, opt_ml: Path) -> None:
+    """As a non-root user (root reads anything): a channel folder with mode 000."""
+    write_job(opt_ml, FAST_HPS, {"train": Channel("text/csv", {"a.csv": csv_text(X, Y)})})
+    for path in [opt_ml, *opt_ml.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    (opt_ml / "input" / "data" / "train").chmod(0o000)
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--user", "65534:65534",
+         "-v", f"{opt_ml}:/opt/ml", image, "train"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    (opt_ml / "input" / "data" / "train").chmod(0o755)
+    assert done.returncode == 2, done.stderr[-2000:]
+    failure = (opt_ml / "output" / "failure").read_text()
+    assert failure.count("\n") == 1 and "/opt/ml/input/data/train" in failure, failure
     assert "Traceback" not in done.stderr

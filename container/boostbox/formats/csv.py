@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from boostbox.errors import ParseError
+from boostbox.formats import overflow_is_inf
 from boostbox.formats.text import decode, show
 
 logger = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ def _parse_csv_pandas(data: str | bytes, sep: str) -> np.ndarray | None:
     return frame.to_numpy(dtype=np.float32, copy=False)
 
 
+@overflow_is_inf
 def parse_csv(
     data: str | bytes,
     *,

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from boostbox.errors import ParseError
+from boostbox.formats import overflow_is_inf
 from boostbox.formats.libsvmscan import scan_libsvm
 from boostbox.formats.text import show
 
@@ -33,6 +34,9 @@ TAB, LF, CR = 9, 10, 13
 
 BARE_INDEX = re.compile(rb":(?=\s|$)")
 """`8:` (an index with no value): the Python parser reads it as XGBoost's does, with a warning."""
+
+MAX_INDEX = 2**32 - 2
+"""The largest feature index XGBoost can hold (its feature ids are 32-bit)."""
 
 
 def _plain(data: bytes) -> bool:
@@ -57,6 +61,7 @@ def _plain(data: bytes) -> bool:
     return True
 
 
+@overflow_is_inf
 def parse_libsvm_fast(
     data: bytes,
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None] | None:
@@ -105,12 +110,13 @@ def _libsvm_line(
             index = int(index_text)
             value = float(value_text) if value_text else 0.0
             bare = bare or not value_text
-            if index < 0:
+            if not 0 <= index <= MAX_INDEX:
                 raise ValueError(token)
         except ValueError:
             raise ParseError(
                 f"{source}: line {line}, column {column}: '{show(token)}' is not "
-                "index:value (libsvm needs 'label index:value ...').",
+                "index:value (libsvm needs 'label index:value ...', index 0 to "
+                f"{MAX_INDEX}).",
                 line=line,
                 column=column,
             ) from None
@@ -119,6 +125,7 @@ def _libsvm_line(
     return label, weight, indices, values, bare
 
 
+@overflow_is_inf
 def parse_libsvm(
     text: str, *, source: str = "<request>", first_line: int = 1, labelled: bool = False
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None]:

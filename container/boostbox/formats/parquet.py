@@ -6,11 +6,16 @@ would be (int64 16777217 -> 16777216.0), never refused for it. Any other type (s
 dates, nested) is a ParseError naming the column. Columns holding a pandas index
 (`__index_level_0__`, or a named index listed in the file's pandas metadata) are not
 features and are dropped, in training files and requests alike.
+
+The bytes are read on the calling thread only: `ParquetFile` over an Arrow BufferReader,
+no pre-buffering, no threads. `pq.read_table(io.BytesIO(...))` goes through the dataset
+scanner and pyarrow's IO thread pool, whose threads may release the last reference to a
+Python-owned buffer after the read returned; during interpreter shutdown that aborts the
+process (SIGABRT, `terminate called without an active exception`, see boostbox.process).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
@@ -20,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from boostbox.errors import ParseError
+from boostbox.formats import overflow_is_inf
 
 INDEX_COLUMN = re.compile(r"^__index_level_\d+__$")
 
@@ -47,10 +53,12 @@ def _numeric(kind: pa.DataType) -> bool:
     )
 
 
+@overflow_is_inf
 def read_table(data: bytes) -> tuple[np.ndarray, tuple[str, ...]]:
     """A Parquet file's bytes -> (2-D float32 array, column names)."""
     try:
-        table = pq.read_table(io.BytesIO(data), use_threads=False)
+        reader = pq.ParquetFile(pa.BufferReader(data), pre_buffer=False)
+        table = reader.read(use_threads=False)
     except (pa.ArrowException, OSError) as e:
         raise ParseError(f"is not a readable Parquet file: {e}") from e
     dropped = index_columns(table.schema)

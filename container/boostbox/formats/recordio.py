@@ -18,7 +18,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 from sagemaker_training.record_pb2 import Record
 
 from boostbox.errors import ParseError
-from boostbox.formats import Matrix
+from boostbox.formats import Matrix, overflow_is_inf
 
 MAGIC = 0xCED7230A
 _HEADER = struct.Struct("<II")
@@ -97,6 +97,7 @@ def _sparse(rows: list[Row]) -> sp.csr_matrix:
     )
 
 
+@overflow_is_inf
 def read_records(body: bytes) -> tuple[Matrix, np.ndarray]:
     """Records -> (dense float32 rows, or CSR when any record is sparse; float32 labels)."""
     rows: list[Row] = []

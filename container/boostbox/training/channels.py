@@ -68,7 +68,8 @@ def parse_content_type(raw: str, channel: str) -> tuple[str, dict[str, str]]:
 def list_files(folder: Path, channel: str) -> list[Path]:
     """Every visible file under a channel folder, sorted; hidden ones skipped with a log."""
     if not folder.is_dir():
-        raise DataError(f"Channel '{channel}' has no data folder: {folder} does not exist.")
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"Channel '{channel}' has no data folder: {folder} {problem}.")
     files: list[Path] = []
     for root, dirs, names in os.walk(folder):
         here = Path(root)

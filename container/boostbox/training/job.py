@@ -22,7 +22,7 @@ import numpy as np
 from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
-from boostbox.errors import AlgorithmError, UserError
+from boostbox.errors import AlgorithmError, PlatformError, UserError
 from boostbox.monitoring.baseline import rows_to_score, write_baseline
 from boostbox.paths import OptMl
 from boostbox.training import channels, hyperparameters, kfold
@@ -303,6 +303,10 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.warning("%s", e)
         write_failure(paths, str(e))
         return Stopped.exit_code
+    except PlatformError as e:
+        logger.error("Training failed: %s", e)
+        write_failure(paths, str(e))
+        return PlatformError.exit_code
     except AlgorithmError as e:
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")

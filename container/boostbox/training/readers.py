@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
+import scipy.sparse as sp
 
 from boostbox.errors import DataError, ParseError
 from boostbox.formats import text
@@ -28,6 +29,8 @@ from boostbox.training.dataset import Dataset
 logger = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
+INF_SCAN_ROWS = 1 << 16
+"""Rows checked for infinite features at a time (a bool mask of this many rows)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,14 @@ def _data_line(content: str, row: int, is_data: Callable[[str], bool]) -> int:
     return row + 1
 
 
+def _where(row: int, content: str | bytes | None, is_data: Callable[[str], bool]) -> str:
+    """'line N' in a text file (blank/comment lines counted), else 'row N' (1-based)."""
+    if content is None:
+        return f"row {row + 1}"
+    lines = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+    return f"line {_data_line(lines, row, is_data)}"
+
+
 def _check_column(
     values: np.ndarray,
     what: str,
@@ -89,15 +100,44 @@ def _check_column(
     bad = np.flatnonzero(~np.isfinite(values) | ((values < 0) if what == "weight" else False))
     if bad.size:
         row = int(bad[0])
-        if content is None:
-            where = f"row {row + 1}"
-        else:
-            lines = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-            where = f"line {_data_line(lines, row, is_data)}"
+        where = _where(row, content, is_data)
         problem = "is empty or NaN" if np.isnan(values[row]) else f"is {values[row]}"
         if what == "weight":
             problem += " (weights must be finite and >= 0)"
         raise DataError(f"{path}: {where}: the {what} {problem}.")
+
+
+def _first_inf(features: np.ndarray | sp.spmatrix) -> tuple[int, int] | None:
+    """(row, feature index) of the first infinite feature value, None when there is none."""
+    if sp.issparse(features):
+        csr = sp.csr_matrix(features)
+        bad = np.flatnonzero(np.isinf(csr.data))
+        if not bad.size:
+            return None
+        row = int(np.searchsorted(csr.indptr, bad[0], side="right") - 1)
+        return row, int(csr.indices[bad[0]])
+    for start in range(0, features.shape[0], INF_SCAN_ROWS):  # bounded temporary memory
+        found = np.argwhere(np.isinf(features[start : start + INF_SCAN_ROWS]))
+        if found.size:
+            return start + int(found[0][0]), int(found[0][1])
+    return None
+
+
+def _check_features(
+    features: np.ndarray | sp.spmatrix,
+    path: Path,
+    content: str | bytes | None,
+    is_data: Callable[[str], bool],
+    name: Callable[[int], str],
+) -> None:
+    """XGBoost refuses infinite features (NaN is its missing value): name the first one."""
+    found = _first_inf(features)
+    if found is not None:
+        row, index = found
+        raise DataError(
+            f"{path}: {_where(row, content, is_data)}: {name(index)} is infinite (or beyond "
+            "float32's range); XGBoost cannot train on it (leave a missing value out or empty)."
+        )
 
 
 def _is_csv_data(line: str) -> bool:
@@ -143,7 +183,9 @@ def read_csv(path: Path, options: ReadOptions) -> Dataset:
     weights = table[:, 1] if weighted else None
     if weights is not None:
         _check_column(weights, "weight", path, content, _is_csv_data)
-    return Dataset(table[:, first:], labels, weights, files=(str(path),))
+    features = table[:, first:]
+    _check_features(features, path, content, _is_csv_data, lambda i: f"column {i + first + 1}")
+    return Dataset(features, labels, weights, files=(str(path),))
 
 
 def read_libsvm(path: Path, options: ReadOptions) -> Dataset:
@@ -161,6 +203,7 @@ def read_libsvm(path: Path, options: ReadOptions) -> Dataset:
     _check_column(labels, "label", path, content, _is_libsvm_data)
     if weights is not None:
         _check_column(weights, "weight", path, content, _is_libsvm_data)
+    _check_features(features, path, content, _is_libsvm_data, lambda i: f"index {i}")
     return Dataset(features, labels, weights, files=(str(path),))
 
 
@@ -174,6 +217,9 @@ def read_parquet(path: Path, options: ReadOptions) -> Dataset:
         raise DataError(f"{path}: has {matrix.shape[1]} column(s): expected label + features.")
     labels = matrix[:, 0]
     _check_column(labels, "label", path, None, _is_csv_data)
+    _check_features(
+        matrix[:, 1:], path, None, _is_csv_data, lambda i: f"column {i + 2} ('{names[i + 1]}')"
+    )
     return Dataset(matrix[:, 1:], labels, None, feature_names=names[1:], files=(str(path),))
 
 
@@ -184,6 +230,7 @@ def read_recordio(path: Path, options: ReadOptions) -> Dataset:
     except ParseError as e:
         raise DataError(f"{path}: {e}") from e
     _check_column(labels, "label", path, None, _is_csv_data)
+    _check_features(features, path, None, _is_csv_data, lambda i: f"feature {i}")
     return Dataset(features, labels, None, files=(str(path),))
 
 

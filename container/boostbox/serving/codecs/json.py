@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from boostbox.errors import BadRequest
+from boostbox.formats import overflow_is_inf
 from boostbox.serving.codecs.common import plain_rows, text
 from boostbox.serving.outputs import Output
 
@@ -32,7 +33,13 @@ def _number(value: Any, where: str, column: int) -> float:
     if value is None:
         return math.nan
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer literal beyond float64 (1e400 already is inf)
+            raise BadRequest(
+                f"{where}, column {column}: {str(value)[:20]}... ({len(str(value))} digits) "
+                "is beyond the float range."
+            ) from None
     if isinstance(value, str):  # numeric strings pass, as they do through NumPy's fast path
         try:
             return float(value)
@@ -67,14 +74,15 @@ def rows(document: Any, where: str = "row") -> list[Any]:
     return [document]
 
 
+@overflow_is_inf
 def matrix(found: list[Any], label: str = "row") -> np.ndarray:
     """Rows -> 2-D float32, naming the row and column of the first bad value."""
     try:
         result = np.asarray(found, dtype=np.float32)
         if result.ndim == 2:
             return result
-    except (ValueError, TypeError):
-        pass  # nulls, objects, strings or ragged rows: convert row by row below
+    except (ValueError, TypeError, OverflowError):
+        pass  # nulls, objects, strings, ragged rows, huge ints: convert row by row below
     converted = [_row(r, f"{label} {i}") for i, r in enumerate(found, start=1)]
     width = len(converted[0])
     for i, r in enumerate(converted, start=1):
@@ -88,6 +96,8 @@ def load(content: str, where: str = "JSON body") -> Any:
         return json.loads(content)
     except json.JSONDecodeError as e:
         raise BadRequest(f"Malformed {where}: {e.msg} at line {e.lineno}, column {e.colno}.") from e
+    except RecursionError as e:  # the decoder recurses once per nesting level
+        raise BadRequest(f"Malformed {where}: nested too deeply for a row of numbers.") from e
 
 
 def decode(body: bytes, params: Mapping[str, str]) -> np.ndarray:
