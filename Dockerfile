@@ -55,10 +55,13 @@ RUN apt-get update -q \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /usr/share/doc/* /usr/share/man/*
 COPY --from=build /opt/venv /opt/venv
 COPY container/boostbox /opt/boostbox/boostbox
-RUN /opt/venv/bin/python -m compileall -q /opt/boostbox >/dev/null
-# SageMaker runs containers as root and mounts /opt/ml root-owned, so train/serve stay root;
-# the `boostbox` user is there for `docker run --user boostbox IMAGE serve` outside SageMaker.
-RUN useradd --system --no-create-home --shell /usr/sbin/nologin boostbox
+# SageMaker runs containers as root and mounts /opt/ml root-owned. `serve` started as root
+# keeps only gunicorn's master as root: its workers (which parse request bodies) switch to
+# the unprivileged `boostbox` account (BOOSTBOX_WORKER_USER). `train` stays root: it writes
+# /opt/ml/model, /opt/ml/output and checkpoints, which SageMaker mounts root-owned.
+# Nothing under / is written at run time: `docker run --read-only` works (README).
+RUN /opt/venv/bin/python -m compileall -q /opt/boostbox >/dev/null \
+ && useradd --system --no-create-home --shell /usr/sbin/nologin boostbox
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1

@@ -84,11 +84,38 @@ build:  ## build the image (linux/amd64)
 
 SHELL_SCRIPTS := $(shell git ls-files '*.sh' .ci/run bench/baselines/byoc/serve 2>/dev/null)
 
-lint: venv  ## ruff lint + format check (complexity <= 12), shellcheck on every shell script
+lint: venv  ## ruff lint + format check (complexity <= 12), shellcheck, hadolint (.hadolint.yaml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/shellcheck $(SHELL_SCRIPTS)
 	$(VENV)/bin/hadolint Dockerfile
+
+# The SBOM lists what the image installs: requirements.lock synced with its hashes into a
+# scratch virtualenv (the image's venv holds exactly the lock; its interpreter is the image's).
+SBOM := build/sbom.cdx.json
+sbom: venv  ## CycloneDX SBOM (JSON) of the image's locked Python environment -> build/sbom.cdx.json
+	rm -rf build/sbom-venv
+	$(VENV)/bin/uv venv -q --python $(PY) build/sbom-venv
+	$(VENV)/bin/uv pip sync -q --python build/sbom-venv/bin/python --require-hashes requirements.lock
+	$(VENV)/bin/cyclonedx-py environment --pyproject pyproject.toml --of JSON --output-reproducible \
+	  -o $(SBOM) build/sbom-venv/bin/python
+	@echo "wrote $(SBOM)"
+
+# pip-audit looks every locked version up online: PyPI's JSON API (pypi.org/pypi/NAME/VERSION/json)
+# by default, OSV (api.osv.dev) with AUDIT_SERVICE=osv; it has no offline database. --strict:
+# a package it could not look up fails the audit instead of passing unaudited.
+AUDIT_SERVICE ?= pypi
+audit: venv  ## known vulnerabilities of requirements.lock (pip-audit; needs pypi.org or api.osv.dev)
+	@out="$$($(VENV)/bin/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
+	  -s $(AUDIT_SERVICE) -r requirements.lock 2>&1)" && { echo "$$out"; exit 0; }; \
+	echo "$$out" | tail -n 20; \
+	if grep -qE 'not found on PyPI|ConnectionError|NameResolution|Max retries' <<<"$$out"; then \
+	  echo "make audit: NOT AUDITED: pip-audit could not reach its vulnerability service" \
+	    "($(AUDIT_SERVICE)). It needs https://pypi.org/pypi/NAME/VERSION/json (a package-index" \
+	    "mirror serving only /simple and the files answers 404 there) or https://api.osv.dev" \
+	    "(AUDIT_SERVICE=osv); pip-audit has no offline database." >&2; \
+	fi; \
+	exit 1
 
 typecheck: venv  ## mypy --strict
 	$(VENV)/bin/mypy
@@ -116,15 +143,6 @@ fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (1000
 SOAK_SECONDS ?= 600
 soak: venv build  ## SOAK_SECONDS (600) at saturation, mixed content types: errors, worker RSS growth, p99 first vs last minute
 	$(PY) -m tests.reliability.soak --seconds $(SOAK_SECONDS)
-
-sbom: venv  ## CycloneDX SBOM of the image's Python dependencies (requirements.lock, as installed) -> build/sbom.cdx.json
-	mkdir -p build
-	$(VENV)/bin/cyclonedx-py requirements --output-format JSON -o build/sbom.cdx.json requirements.lock
-	@echo "wrote build/sbom.cdx.json"
-
-audit: venv  ## pip-audit of requirements.lock against PyPI's vulnerability data (needs network to pypi.org)
-	@echo "pip-audit asks pypi.org's JSON API about every locked package: needs network; offline it fails."
-	$(VENV)/bin/pip-audit --requirement requirements.lock --require-hashes --disable-pip --progress-spinner off
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
 	deploy/build_and_push.sh --no-build --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)" $(if $(VERSION),--version "$(VERSION)",)

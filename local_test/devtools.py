@@ -7,12 +7,14 @@ bench/ through the Makefile's PYTHONPATH. Nothing of boostbox.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
 def free_port() -> int:
@@ -62,3 +64,50 @@ def containers_labelled(label: str) -> list[str]:
         check=True,
     )
     return found.stdout.split()
+
+
+_PROCESSES = """
+import json, os
+table = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        continue
+    table[pid] = {
+        "ppid": int(fields["PPid"]),
+        "uid": [int(u) for u in fields["Uid"].split()],
+        "gid": [int(g) for g in fields["Gid"].split()],
+        "groups": [int(g) for g in fields["Groups"].split()],
+        "rss_kb": int(fields.get("VmRSS", "0 kB").split()[0]),
+    }
+print(json.dumps(table))
+"""
+
+
+@dataclass(frozen=True)
+class Process:
+    ppid: int
+    uid: list[int]
+    """real, effective, saved, filesystem"""
+    gid: list[int]
+    groups: list[int]
+    """supplementary groups"""
+    rss_kb: int
+
+
+def processes(container: str) -> dict[int, Process]:
+    """pid -> Process, read from /proc inside `container`."""
+    found = subprocess.run(
+        ["docker", "exec", container, "python", "-c", _PROCESSES],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {int(pid): Process(**info) for pid, info in json.loads(found.stdout).items()}
+
+
+def worker_pids(container: str) -> set[int]:
+    """gunicorn's workers: the children of the master, which is the container's PID 1."""
+    return {pid for pid, info in processes(container).items() if info.ppid == 1}

@@ -9,9 +9,18 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from devtools import free_port, wait_for_http
+from devtools import Process, free_port, processes, wait_for_http, worker_pids
 
-__all__ = ["docker_run", "free_port", "image_name", "serving_container", "wait_for_http"]
+__all__ = [
+    "docker_run",
+    "free_port",
+    "image_name",
+    "Process",
+    "processes",
+    "serving_container",
+    "wait_for_http",
+    "worker_pids",
+]
 
 
 def image_name() -> str:

@@ -249,6 +249,9 @@ class ServingConfig:
     monitoring_window: int = 3600
     """BOOSTBOX_MONITORING_WINDOW: seconds between two drift alarm log lines for one feature."""
     log_level: str = "INFO"
+    worker_user: str = "boostbox"
+    """BOOSTBOX_WORKER_USER: the account gunicorn's workers switch to when `serve` starts as
+    root ("root" keeps them root); the master keeps root to bind the port."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ServingConfig:
@@ -293,4 +296,5 @@ class ServingConfig:
             monitoring=_get(environ, "BOOSTBOX_MONITORING", parse_bool, True),
             monitoring_window=_get(environ, "BOOSTBOX_MONITORING_WINDOW", positive_int, 3600),
             log_level=_get(environ, "BOOSTBOX_LOG_LEVEL", log_level, "INFO"),
+            worker_user=_get(environ, "BOOSTBOX_WORKER_USER", str, "boostbox"),
         )

@@ -53,6 +53,8 @@ def test_serving_defaults_fit_the_machine() -> None:
         ({"SAGEMAKER_MULTI_MODEL": "true"}, "multi_model", True),
         ({"BOOSTBOX_ALLOW_PICKLE": "1"}, "allow_pickle", True),
         ({"OMP_NUM_THREADS": "2"}, "predict_threads", 2),
+        ({"BOOSTBOX_WORKER_USER": "root"}, "worker_user", "root"),
+        ({}, "worker_user", "boostbox"),
         ({"SAGEMAKER_BASE_DIR": "/tmp/x"}, "paths", None),
     ],
 )

@@ -14,6 +14,10 @@ removes it when gunicorn stops; models arrive through POST /models.
 
 SIGTERM: gunicorn's graceful stop: listeners close, in-flight requests complete, workers
 get GRACEFUL_TIMEOUT seconds (less than the 30 s SageMaker waits before SIGKILL).
+
+Started as root (SageMaker), the master stays root and the workers switch to the image's
+unprivileged `boostbox` account (serving.identity). Nothing is written outside /dev/shm
+(worker heartbeats, the multi-model registry), so `docker run --read-only` serves.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from boostbox.process import exit_status, finish
 from boostbox.serving import hooks
 from boostbox.serving.app import create_app
 from boostbox.serving.ensemble import load_predictor
+from boostbox.serving.identity import Identity, drop_groups, hand_over, worker_identity
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
 
@@ -93,12 +98,15 @@ class Server(BaseApplication):  # type: ignore[misc]
         config: ServingConfig,
         registry: ModelRegistry | None = None,
         monitoring: SharedStore | None = None,
+        identity: Identity | None = None,
     ):
         self.config = config
         self.registry = registry
         """The multi-model registry (created in the master), None when serving one model."""
         self.monitoring = monitoring
         """Drift counters shared by the workers (created in the master), None when off."""
+        self.identity = identity
+        """The unprivileged account workers switch to; None keeps the master's user."""
         super().__init__()
 
     def load_config(self) -> None:
@@ -120,6 +128,10 @@ class Server(BaseApplication):  # type: ignore[misc]
         }
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: no ~/.gunicorn socket
             options["control_socket_disable"] = True
+        if self.identity is not None:  # set in each worker before it loads the app
+            options["user"] = self.identity.uid
+            options["group"] = self.identity.gid
+            options["post_fork"] = drop_groups(self.identity)
         if os.path.isdir("/dev/shm"):
             options["worker_tmp_dir"] = "/dev/shm"  # heartbeat file off the overlay filesystem
         for key, value in options.items():
@@ -178,10 +190,14 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         config.timeout,
         config.max_payload_bytes,
     )
+    identity = worker_identity(config.worker_user, model_file)
+    if identity is not None:
+        logger.info("Workers run as user %s (uid %d).", identity.name, identity.uid)
     if store is not None:
+        hand_over(store.root, identity)
         logger.info("Drift monitoring on: GET /monitoring; counters in %s.", store.root)
     try:
-        return run_gunicorn(Server(config, monitoring=store))
+        return run_gunicorn(Server(config, monitoring=store, identity=identity))
     finally:
         if store is not None:
             store.destroy()
@@ -215,6 +231,8 @@ def run_gunicorn(server: Server) -> int:
 def serve_multi_model(config: ServingConfig) -> int:
     """Run gunicorn over a fresh registry; remove it when the master stops (not in workers)."""
     registry = ModelRegistry.create()
+    identity = worker_identity(config.worker_user)
+    hand_over(registry.root, identity)
     logger.info(
         "Serving a multi-model endpoint on port %d: %d workers, up to %d models each, registry %s.",
         config.port,
@@ -223,6 +241,6 @@ def serve_multi_model(config: ServingConfig) -> int:
         registry.root,
     )
     try:
-        return run_gunicorn(Server(config, registry))
+        return run_gunicorn(Server(config, registry, identity=identity))
     finally:
         registry.destroy()
