@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +21,6 @@ from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, base_dir
 from boostbox.errors import AlgorithmError, PlatformError, UserError
-from boostbox.monitoring.baseline import rows_to_score, write_baseline
 from boostbox.paths import OptMl
 from boostbox.training import channels, hyperparameters, kfold
 from boostbox.training.dataset import Dataset
@@ -32,9 +29,9 @@ from boostbox.training.distributed import (
     PeerLost,
     check_params,
 )
-from boostbox.training.fit import FitResult
 from boostbox.training.hyperparameters import Hyperparameters
-from boostbox.training.loading import Loaded, load
+from boostbox.training.loading import load
+from boostbox.training.outputs import save_model, summary, write_monitoring_baseline
 from boostbox.training.script import run_script
 from boostbox.training.termination import Termination
 from boostbox.training.together import fit_on_hosts
@@ -102,60 +99,6 @@ def _abort_on_lost_peer(paths: OptMl) -> Callable[[PeerLost], None]:
         os._exit(AlgorithmError.exit_code)
 
     return abort
-
-
-def _save(result: FitResult, names: tuple[str, ...] | None, config: TrainingConfig) -> Path:
-    metadata = ModelMetadata.from_booster(
-        result.booster,
-        best_iteration=result.best_iteration,
-        best_score=result.best_score,
-        eval_metric=result.eval_metric,
-    )
-    if names:
-        metadata = replace(metadata, feature_names=names)
-    return artifact.save(result.booster, config.paths.model_dir, metadata)
-
-
-def _baseline(result: FitResult, loaded: Loaded, config: TrainingConfig) -> None:
-    """The drift baseline from the training matrix in memory; predictions on validation
-    (or train when there is none; up to 2**17 rows, evenly spaced). Running out of memory
-    here skips it, not the job; so does external memory (the rows never were in memory)."""
-    train = loaded[TRAIN_CHANNEL]
-    if not isinstance(train, Dataset):
-        logger.info("external_memory=true: no monitoring baseline (it needs the rows in memory).")
-        return
-    validation = loaded.get(VALIDATION_CHANNEL)
-    scored = validation if isinstance(validation, Dataset) else train
-    try:
-        predictions = result.booster.inplace_predict(rows_to_score(scored.features))
-        write_baseline(
-            train.features,
-            predictions,
-            train.feature_names,
-            config.paths.model_dir,
-            config.paths.output_data_dir,
-        )
-    except MemoryError:
-        logger.warning("Out of memory writing the monitoring baseline: skipped.")
-
-
-def _summary(
-    hp: Hyperparameters, result: FitResult, loaded: Loaded, seconds: dict[str, float]
-) -> dict[str, Any]:
-    return {
-        "objective": hp.objective,
-        "best_iteration": result.best_iteration,
-        "best_score": result.best_score,
-        "eval_metric": result.eval_metric,
-        "rounds_trained": result.rounds_trained,
-        "num_round": hp.num_round,
-        "stopped_by_sigterm": result.stopped,
-        "metrics": result.metrics,
-        "rows": {name: ds.rows for name, ds in loaded.items()},
-        "num_features": loaded[TRAIN_CHANNEL].num_features,
-        "seconds": {key: round(value, 3) for key, value in seconds.items()},
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
 
 
 PREDICTIONS_FILE = "predictions.csv"
@@ -247,20 +190,20 @@ def run(config: TrainingConfig) -> dict[str, Any]:
         config.paths.output_dir.mkdir(parents=True, exist_ok=True)
         config.paths.success_file.write_text("", encoding="utf-8")
         return {"rank": cluster.rank, "rounds_trained": result.rounds_trained}
-    model_path = _save(result, loaded[TRAIN_CHANNEL].feature_names, config)
+    model_path = save_model(result, loaded[TRAIN_CHANNEL].feature_names, config)
     saved_at = time.monotonic()
     if hp.baseline:
-        _baseline(result, loaded, config)
+        write_monitoring_baseline(result, loaded, config)
     seconds = {
         "load": loaded_at - started,
         "train": trained_at - loaded_at,
         "save": saved_at - trained_at,
         "baseline": time.monotonic() - saved_at,
     }
-    summary = _summary(hp, result, loaded, seconds)
+    report = summary(hp, result, loaded, seconds)
     config.paths.output_data_dir.mkdir(parents=True, exist_ok=True)
     summary_path = config.paths.output_data_dir / EVALUATION_FILE
-    summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    summary_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     config.paths.success_file.write_text("", encoding="utf-8")  # the toolkit's success marker
     logger.info(
         "Saved %s (best iteration %d, %s=%s); summary in %s.",
@@ -270,7 +213,7 @@ def run(config: TrainingConfig) -> dict[str, Any]:
         result.best_score,
         summary_path,
     )
-    return summary
+    return report
 
 
 def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = None) -> int:
