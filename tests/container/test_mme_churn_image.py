@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.reliability.fuzzing import worker_pids
+from tests.reliability.fuzzing import booted_worker_pids, worker_pids
 from tests.support import serving_container
 from tests.unit.serving.conftest import save, train
 
@@ -33,7 +33,7 @@ def test_load_invoke_unload_churn(image: str, tmp_path: Path) -> None:
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
     with serving_container(None, env=env, extra_args=args) as (url, container):
-        before = worker_pids(container)
+        before = booted_worker_pids(container, 2)
 
         def churn(n: int) -> None:
             session = requests.Session()

@@ -15,6 +15,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,10 @@ class Tally:
     sent: int = 0
 
 
+WORKERS = 2
+"""gunicorn workers in the fuzzed container."""
+
+
 def worker_pids(container: str) -> set[int]:
     """The gunicorn workers' pids (children of the master) as `docker top` shows them."""
     top = subprocess.run(
@@ -170,6 +175,16 @@ def worker_pids(container: str) -> set[int]:
     rows = [line.split(None, 2) for line in top]
     masters = {r[0] for r in rows if "boostbox" in r[2] and not any(r[1] == o[0] for o in rows)}
     return {int(r[0]) for r in rows if r[1] in masters}
+
+
+def booted_worker_pids(container: str, count: int, timeout: float = 60) -> set[int]:
+    """The workers' pids once all `count` have forked (/ping answers after the first)."""
+    deadline = time.monotonic() + timeout
+    pids = worker_pids(container)
+    while len(pids) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = worker_pids(container)
+    return pids
 
 
 def fuzz_type(url: str, content_type: str, count: int, tally: Tally) -> None:
@@ -210,7 +225,7 @@ def fuzz_type(url: str, content_type: str, count: int, tally: Tally) -> None:
 def run(url: str, container: str, per_type: int, log: Callable[[str], None] = print) -> Tally:
     """Fuzz every content type; return the tally (problems empty when all checks held)."""
     tally = Tally()
-    before = worker_pids(container)
+    before = booted_worker_pids(container, WORKERS)
     for content_type in CONTENT_TYPES:
         sent = tally.sent
         fuzz_type(url, content_type, per_type, tally)
@@ -235,7 +250,7 @@ def main() -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     model = save(train("binary:logistic"), args.workdir / "model")
     model.chmod(0o755)
-    with serving_container(model, env={"MODEL_SERVER_WORKERS": "2"}) as (url, name):
+    with serving_container(model, env={"MODEL_SERVER_WORKERS": str(WORKERS)}) as (url, name):
         tally = run(url, name, args.per_type)
     report = {
         "requests": tally.sent,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import requests
 
-from tests.reliability.fuzzing import worker_pids
+from tests.reliability.fuzzing import booted_worker_pids, worker_pids
 
 ROWS = np.random.default_rng(3).normal(size=(20, 4)).astype(np.float32)
 
@@ -85,7 +85,7 @@ def run(url: str, container: str, seconds: float, clients: int = 8) -> dict[str,
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
-    pids = worker_pids(container)
+    pids = booted_worker_pids(container, 2)
     while time.monotonic() - start < seconds:
         soak.rss.append((time.monotonic() - start, sum(rss_kib(p) for p in pids)))
         time.sleep(min(5.0, seconds / 20))
