@@ -231,10 +231,10 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.exception("Training ran out of memory")
         write_failure(paths, f"Internal error: out of memory ({e}); use a larger instance.")
         return AlgorithmError.exit_code
-    except UserError as e:
+    except (UserError, PlatformError) as e:  # one line says what to fix; no traceback
         logger.error("Training failed: %s", e)
         write_failure(paths, str(e))
-        return UserError.exit_code
+        return e.exit_code
     except PeerLost as e:
         # XGBoost's communicator and tracker are mid-operation: their destructors crash at
         # interpreter exit, so leave without running them once the failure line is written.
@@ -246,10 +246,6 @@ def main(environ: Mapping[str, str] = os.environ, argv: Sequence[str] | None = N
         logger.warning("%s", e)
         write_failure(paths, str(e))
         return Stopped.exit_code
-    except PlatformError as e:
-        logger.error("Training failed: %s", e)
-        write_failure(paths, str(e))
-        return PlatformError.exit_code
     except AlgorithmError as e:
         logger.exception("Training failed inside boostbox")
         write_failure(paths, f"Internal error: {e}")
