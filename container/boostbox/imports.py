@@ -1,14 +1,16 @@
-"""Modules `serve` keeps out of a worker: the ones `import xgboost` drags in for its sklearn API.
+"""Modules `serve` and `train` keep out: the ones `import xgboost` drags in for its sklearn API.
 
 `import xgboost` runs `xgboost.compat`, which imports scikit-learn whenever it is installed
 (~0.8 s and ~55 MB per worker, measured), and `xgboost.sklearn`, which imports
 `scipy.special` (~0.35 s, it pulls scipy.linalg) for one function, `softmax`, used only by
-the sklearn estimators' predict_proba. Serving never uses either. `keep_out` (run by the
-`serve` entry before its first `import xgboost`):
+the sklearn estimators' predict_proba. The built-in algorithm never uses either. `keep_out`
+(run by the `serve` and `train` entries before their first `import xgboost`, unless user code
+may run):
 - puts `None` in `sys.modules["sklearn"]`: the import system's documented block, so
   `import sklearn` raises ImportError and xgboost takes its no-sklearn branch;
 - puts a placeholder `scipy.special` whose `softmax` loads the real module when called.
-Training keeps both. A pickled model (opt-in) may need them: `readmit` lifts both.
+A pickled model (opt-in) may need them, and k-fold uses scikit-learn's splitters: both call
+`readmit` first, which lifts the block.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _deferred(module: str, name: str) -> Any:
 
 
 def keep_out() -> None:
-    """Block scikit-learn and defer scipy.special unless already imported (serve only)."""
+    """Block scikit-learn and defer scipy.special unless already imported."""
     for name in BLOCKED:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     for module, names in DEFERRED.items():

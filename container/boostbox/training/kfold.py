@@ -20,6 +20,7 @@ import scipy.sparse as sp
 import xgboost as xgb
 
 from boostbox.errors import DataError
+from boostbox.imports import readmit
 from boostbox.training.callbacks import metrics_logger
 from boostbox.training.dataset import Dataset
 from boostbox.training.fit import FitResult, fit
@@ -49,6 +50,7 @@ def is_classification(hp: Hyperparameters) -> bool:
 
 def splits(hp: Hyperparameters, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train rows, held-out rows) per fold, repeat after repeat; seeded by `seed`."""
+    readmit()  # `train` keeps scikit-learn out of the import graph until here
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
     k, repeats = int(hp.kfold or 0), hp.num_cv_round

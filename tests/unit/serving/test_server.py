@@ -108,21 +108,24 @@ def test_a_halt_raised_while_stopping_is_the_exit_status(
 
 
 @pytest.mark.parametrize(
-    ("environ", "lean"),
+    ("verb", "environ", "lean"),
     [
-        ({}, True),
-        ({"SAGEMAKER_PROGRAM": "inference.py"}, False),
-        ({"SAGEMAKER_MULTI_MODEL": "true"}, False),
-        ({"SAGEMAKER_BIND_TO_PORT": "http"}, True),
+        ("serve", {}, True),
+        ("serve", {"SAGEMAKER_PROGRAM": "inference.py"}, False),
+        ("serve", {"SAGEMAKER_MULTI_MODEL": "true"}, False),
+        ("serve", {"SAGEMAKER_BIND_TO_PORT": "http"}, True),
+        ("train", {}, True),
+        ("train", {"SAGEMAKER_PROGRAM": "train.py"}, False),
     ],
 )
 def test_scikit_learn_stays_importable_where_user_code_may_need_it(
-    environ: dict[str, str], lean: bool
+    verb: str, environ: dict[str, str], lean: bool, tmp_path: Path
 ) -> None:
+    environ = {"SAGEMAKER_BASE_DIR": str(tmp_path), **environ}
     probe = (
         "import importlib.util, json, sys\n"
         "from boostbox.__main__ import keep_imports_lean\n"
-        f"ran = keep_imports_lean({environ!r})\n"
+        f"ran = keep_imports_lean({environ!r}, {verb!r})\n"
         "try:\n    import sklearn  # noqa: F401\n    ok = True\n"
         "except ImportError:\n    ok = False\n"
         "print(json.dumps([ran, ok]))\n"

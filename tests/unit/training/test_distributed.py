@@ -19,6 +19,7 @@ from boostbox.training.distributed import (
     check_params,
     replicated_share,
     resolve,
+    wait_for_leader,
 )
 from boostbox.training.peers import Beacon, Watchdog, unreachable
 from tests.support import free_port
@@ -103,6 +104,34 @@ def test_resolve_gives_up_at_the_deadline() -> None:
     settings = Settings(resolver=resolver, connect_deadline=0)
     with pytest.raises(AlgorithmError, match="'algo-2' did not resolve"):
         resolve("algo-2", settings, sleep=lambda s: None)
+
+
+def test_wait_for_leader_polls_the_first_hosts_beacon_until_it_accepts() -> None:
+    refusals = [ConnectionRefusedError("refused"), ConnectionRefusedError("refused")]
+    opened: list[tuple[str, int]] = []
+
+    def connect(address: tuple[str, int], timeout: float) -> socket.socket:
+        if refusals:
+            raise refusals.pop(0)
+        opened.append(address)
+        return socket.socket()
+
+    slept: list[float] = []
+    settings = Settings(resolver=lambda host: {"algo-1": "10.0.0.7"}[host])
+    cluster = Cluster(hosts=("algo-2", "algo-1"), current_host="algo-2")
+    wait_for_leader(cluster, settings, connect=connect, sleep=slept.append)
+    assert opened == [("10.0.0.7", settings.beacon_port)]
+    assert slept == [0.05, 0.05]
+
+
+def test_wait_for_leader_gives_up_at_the_deadline_naming_the_host() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings = Settings(beacon_port=port, connect_deadline=0, resolver=lambda host: "127.0.0.1")
+    cluster = Cluster(hosts=("algo-1", "algo-2"), current_host="algo-2")
+    with pytest.raises(AlgorithmError, match=rf"first host algo-1 \(127.0.0.1:{port}\) did not"):
+        wait_for_leader(cluster, settings, sleep=lambda s: None)
 
 
 def test_unreachable_names_hosts_without_a_beacon() -> None:
