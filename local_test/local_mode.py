@@ -134,56 +134,39 @@ def run(settings: Settings, container_root: Path) -> dict[str, Any]:
     local = {"local_code": True, "container_root": str(container_root)}
     session.config = {"local": {**local, "serving_port": settings.serving_port}}
 
-    started = time.monotonic()
-    estimator = Estimator(
-        image_uri=settings.image,
-        role=settings.role,
-        instance_count=1,
-        instance_type=settings.instance_type,
-        output_path=f"file://{out / 'model'}",
-        base_job_name="boostbox-local",
-        hyperparameters=seed.hyperparameters(),
-        sagemaker_session=session,
-    )
     channels = {
         name: TrainingInput(f"file://{settings.data_dir / name}", content_type="text/csv")
         for name in ("train", "validation")
     }
-    estimator.fit(channels, logs=False)
-    timings["fit"] = time.monotonic() - started
-    logger.info("fit done in %.1f s: %s", timings["fit"], estimator.model_data)
 
-    started = time.monotonic()
-    two_hosts = Estimator(  # instance_count=2: algo-1-*, algo-2-* train one model together
-        image_uri=settings.image,
-        role=settings.role,
-        instance_count=2,
-        instance_type=settings.instance_type,
-        output_path=f"file://{out / 'model-2-hosts'}",
-        base_job_name="boostbox-local-2hosts",
-        hyperparameters=seed.hyperparameters(),
-        sagemaker_session=session,
-    )
-    two_hosts.fit(channels, logs=False)
-    timings["fit_2_hosts"] = time.monotonic() - started
-    logger.info("2-host fit done in %.1f s: %s", timings["fit_2_hosts"], two_hosts.model_data)
+    def fit(step: str, folder: str, instances: int = 1, **job: Any) -> Any:
+        """One training job of the image; `job` adds to or overrides the Estimator's arguments."""
+        started = time.monotonic()
+        arguments = {
+            "image_uri": settings.image,
+            "role": settings.role,
+            "instance_count": instances,
+            "instance_type": settings.instance_type,
+            "output_path": f"file://{out / folder}",
+            "base_job_name": f"boostbox-local-{folder}",
+            "hyperparameters": seed.hyperparameters(),
+            "sagemaker_session": session,
+        }
+        estimator = Estimator(**(arguments | job))
+        estimator.fit(channels, logs=False)
+        timings[step] = time.monotonic() - started
+        logger.info("%s done in %.1f s: %s", step, timings[step], estimator.model_data)
+        return estimator
 
-    started = time.monotonic()
-    scripted = Estimator(  # script mode: sagemaker_program + sagemaker_submit_directory
-        image_uri=settings.image,
-        role=settings.role,
-        instance_count=1,
-        instance_type=settings.instance_type,
-        output_path=f"file://{out / 'script-model'}",
-        base_job_name="boostbox-local-script",
+    estimator = fit("fit", "model")
+    two_hosts = fit("2-host fit", "model-2-hosts", instances=2)  # algo-1-*, algo-2-*: one model
+    scripted = fit(  # script mode: sagemaker_program + sagemaker_submit_directory
+        "script-mode fit",
+        "script-model",
         entry_point="train_script.py",
         source_dir=str(HERE / "script"),
         hyperparameters={"n_estimators": 20, "max_depth": 3},
-        sagemaker_session=session,
     )
-    scripted.fit(channels, logs=False)
-    timings["fit_script"] = time.monotonic() - started
-    logger.info("script-mode fit done in %.1f s: %s", timings["fit_script"], scripted.model_data)
 
     started = time.monotonic()
     predictor = estimator.deploy(1, settings.instance_type, wait=False)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from devtools import Process, free_port, processes, wait_for_http, worker_pids
@@ -71,3 +73,21 @@ def serving_container(
         raise TimeoutError(f"{e}\n--- container logs ---\n{logs.stdout}{logs.stderr}") from e
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+def terminate_once_started(run: subprocess.Popen[str], started: Callable[[], bool]) -> str:
+    """SIGTERM `run` as soon as `started()` (e.g. it has a container), never after it ended;
+    its output. Kills it if it outlives the signal by two minutes."""
+    try:
+        deadline = time.monotonic() + 120
+        while not started() and run.poll() is None:
+            assert time.monotonic() < deadline, "nothing started within 120 s"
+            time.sleep(0.2)
+        assert run.poll() is None, "the run ended before it could be seen started"
+        run.send_signal(signal.SIGTERM)
+        log, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    return log

@@ -11,9 +11,16 @@ from types import ModuleType
 
 import pytest
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL_TEST = ROOT / "local_test"
 COMPOSE_DIR_LABEL = "com.docker.compose.project.working_dir"
+SDK_HARD_TIMEOUT = 480
+VALIDATION_ROWS = len(
+    (LOCAL_TEST / "test_dir/input/data/validation/validation.csv").read_text().split()
+)
+PAYLOAD_ROWS = len((LOCAL_TEST / "payload.csv").read_text().split())
 
 
 def load_local_test_module(name: str) -> ModuleType:
@@ -44,6 +51,35 @@ def compose_containers_under(root: Path) -> list[str]:
 def remove_containers(ids: list[str]) -> None:
     for cid in ids:
         subprocess.run(["docker", "rm", "-f", cid], capture_output=True, check=False)
+
+
+def run_sdk_script(python: Path, script: str, image: str, out: Path) -> str:
+    """Run a local_test SDK script (v2 or v3) on free ports; its log. Asserts the run's own
+    contract: exit 0, no container and no container_root left behind (removed either way)."""
+    serving_port = free_port()
+    transform_port = free_port()
+    while transform_port == serving_port:
+        transform_port = free_port()
+    command = [str(python), str(LOCAL_TEST / script), "--image", image, "--out-dir", str(out)]
+    command += ["--serving-port", str(serving_port), "--transform-port", str(transform_port)]
+    command += ["--timeout", str(SDK_HARD_TIMEOUT - 30)]
+    try:
+        done = subprocess.run(
+            command,
+            env={**os.environ, "BOOSTBOX_IMAGE": image},
+            capture_output=True,
+            text=True,
+            timeout=SDK_HARD_TIMEOUT,
+            check=False,
+        )
+    finally:
+        leftovers = compose_containers_under(out.parent)
+        remove_containers(leftovers)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-6000:]
+    assert leftovers == [], f"{script} left containers behind"
+    assert not list(out.glob("sagemaker-local-*")), f"{script} left its container_root"
+    return log
 
 
 @pytest.fixture(scope="session")

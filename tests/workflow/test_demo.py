@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from devtools import containers_labelled
 
+from tests.support import terminate_once_started
 from tests.workflow.conftest import LOCAL_TEST
 
 pytestmark = pytest.mark.container
@@ -90,17 +90,6 @@ def test_demo_sigterm_removes_containers(image: str, tmp_path: Path) -> None:
         text=True,
     )
     label = f"{LABEL_KEY}={out}"
-    try:
-        deadline = time.monotonic() + 120
-        while not containers_labelled(label) and demo.poll() is None:
-            assert time.monotonic() < deadline, "the demo started no container within 120 s"
-            time.sleep(0.2)
-        assert demo.poll() is None, "the demo ended before a container could be seen"
-        demo.send_signal(signal.SIGTERM)
-        log, _ = demo.communicate(timeout=120)
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.communicate()
+    log = terminate_once_started(demo, lambda: bool(containers_labelled(label)))
     assert demo.returncode == 128 + signal.SIGTERM, log[-4000:]
     assert containers_labelled(label) == []

@@ -3,56 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.support import terminate_once_started
 from tests.workflow.conftest import (
     LOCAL_TEST,
+    PAYLOAD_ROWS,
+    SDK_HARD_TIMEOUT,
+    VALIDATION_ROWS,
     compose_containers_under,
     remove_containers,
+    run_sdk_script,
 )
 
 pytestmark = pytest.mark.sdk
 
-HARD_TIMEOUT = 480
-VALIDATION_ROWS = len(
-    (LOCAL_TEST / "test_dir/input/data/validation/validation.csv").read_text().split()
-)
-PAYLOAD_ROWS = len((LOCAL_TEST / "payload.csv").read_text().split())
-
 
 def test_sdk_local_mode(image: str, sdk_python: Path, tmp_path: Path) -> None:
     out = tmp_path / "sdk"
-    serving_port = free_port()
-    transform_port = free_port()
-    while transform_port == serving_port:
-        transform_port = free_port()
-    command = [str(sdk_python), str(LOCAL_TEST / "local_mode.py"), "--image", image]
-    command += ["--out-dir", str(out), "--serving-port", str(serving_port)]
-    command += ["--transform-port", str(transform_port), "--timeout", str(HARD_TIMEOUT - 20)]
-    try:
-        done = subprocess.run(
-            command,
-            env={**os.environ, "BOOSTBOX_IMAGE": image},
-            capture_output=True,
-            text=True,
-            timeout=HARD_TIMEOUT,
-            check=False,
-        )
-    finally:
-        leftovers = compose_containers_under(tmp_path)
-        remove_containers(leftovers)
-    log = done.stdout + done.stderr
-    assert done.returncode == 0, log[-6000:]
-    assert leftovers == [], "local_mode.py left containers behind"
-    assert not list(out.glob("sagemaker-local-*")), "local_mode.py left its container_root"
+    log = run_sdk_script(sdk_python, "local_mode.py", image, out)
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["refused_connections"] == []
@@ -78,7 +52,7 @@ def test_sdk_hard_timeout_cleans_up(image: str, sdk_python: Path, tmp_path: Path
     command += ["--out-dir", str(out), "--timeout", "6"]
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=HARD_TIMEOUT, check=False
+            command, capture_output=True, text=True, timeout=SDK_HARD_TIMEOUT, check=False
         )
     finally:
         leftovers = compose_containers_under(tmp_path)
@@ -94,20 +68,11 @@ def test_sdk_sigterm_removes_containers(image: str, sdk_python: Path, tmp_path: 
     """SIGTERM while an SDK container runs: exit 143, no container and no temp root left."""
     out = tmp_path / "sdk"
     command = [str(sdk_python), str(LOCAL_TEST / "local_mode.py"), "--image", image]
-    command += ["--out-dir", str(out), "--timeout", str(HARD_TIMEOUT - 20)]
+    command += ["--out-dir", str(out), "--timeout", str(SDK_HARD_TIMEOUT - 20)]
     run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not compose_containers_under(tmp_path) and run.poll() is None:
-            assert time.monotonic() < deadline, "local_mode.py started no container in 120 s"
-            time.sleep(0.2)
-        assert run.poll() is None, "local_mode.py ended before a container could be seen"
-        run.send_signal(signal.SIGTERM)
-        log, _ = run.communicate(timeout=120)
+        log = terminate_once_started(run, lambda: bool(compose_containers_under(tmp_path)))
     finally:
-        if run.poll() is None:
-            run.kill()
-            run.communicate()
         leftovers = compose_containers_under(tmp_path)
         remove_containers(leftovers)
     assert run.returncode == 128 + signal.SIGTERM, log[-4000:]

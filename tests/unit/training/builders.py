@@ -15,17 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import seed
 
-SEED_HPS = {
-    "max_depth": "5",
-    "eta": "0.2",
-    "gamma": "4",
-    "min_child_weight": "6",
-    "subsample": "0.8",
-    "objective": "reg:linear",
-    "early_stopping_rounds": "10",
-    "num_round": "200",
-}
+SEED_HPS = seed.HYPERPARAMETERS
 """The seed notebook's call, as SageMaker writes it: every value a string."""
 
 FAST_HPS = {"num_round": "5", "max_depth": "2", "nthread": "1"}
