@@ -3,16 +3,22 @@
 `PYTHONPATH=local_test .venv/bin/python -m bench.distributed [--rows N] [--rounds R]`
 (IMAGE from BOOSTBOX_IMAGE). Writes bench/results-distributed.json and prints a table.
 Every figure is a ratio within this run: the machine is shared and noisy.
-- one host: `--cpus 1`, both shards in its train channel;
-- two hosts: algo-1/algo-2 on a user-defined network, `--cpus 1` each, one shard each
+- one host: one core (`--cpuset-cpus 0`), both shards in its train channel;
+- two hosts: algo-1/algo-2 on a user-defined network, a core each (`--cpuset-cpus 0` and `1`:
+  an instance's own cores; a `--cpus 1` quota instead stalls a host whenever any of its
+  threads overdraws the period, and the collective makes the other wait), one shard each
   (ShardedByS3Key); wall = the slower container;
-- checkpoints: one host again with checkpointconfig.json and checkpoint_interval=1.
+- checkpoints: one host again with checkpointconfig.json and checkpoint_interval=1;
+- XGBoost alone: the same training (matrix build + rounds) in bare processes on loopback, one
+  pinned core each, 1 worker vs 2 (`xgboost.tracker.RabitTracker`): the ceiling of the speed-up
+  XGBoost's collective gives on this data, with none of boostbox around it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -91,10 +97,11 @@ def _run(image: str, boxes: list[tuple[str, Path, list[str]]], network: str | No
     tag = re.sub(r"[^a-zA-Z0-9]+", "-", image)
     names = []
     started = time.monotonic()
-    for host, root, mounts in boxes:
+    for core, (host, root, mounts) in enumerate(boxes):
         name = f"{tag}-bench-{host}-{uuid.uuid4().hex[:6]}"
         net = ["--network", network, "--network-alias", host] if network else ["--network", "none"]
-        cmd = ["docker", "run", "-d", "--name", name, "--hostname", host, "--cpus", "1", *net]
+        cmd = ["docker", "run", "-d", "--name", name, "--hostname", host, *net]
+        cmd += ["--cpuset-cpus", str(core % (os.cpu_count() or 1))]
         subprocess.run(
             [*cmd, "-v", f"{root}:/opt/ml", *mounts, image, "train"],
             check=True,
@@ -120,6 +127,41 @@ def _run(image: str, boxes: list[tuple[str, Path, list[str]]], network: str | No
 def _summary(root: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((root / "output" / "data" / "evaluation.json").read_text())
     return loaded
+
+
+def _alone_worker(rank: int, rows: int, params: dict[str, Any], rounds: int, args: Any) -> float:
+    """One bare XGBoost worker on core `rank`: seconds for matrix build + rounds."""
+    import xgboost as xgb
+    from xgboost import collective
+
+    os.sched_setaffinity(0, {rank % (os.cpu_count() or 1)})
+    rng = np.random.default_rng(SEED + 10 + rank)
+    x, y = features(rng, rows)
+    xv, yv = features(rng, max(rows // 10, 100))
+    with collective.CommunicatorContext(**args, dmlc_task_id=str(rank)):
+        started = time.perf_counter()
+        train = xgb.QuantileDMatrix(x, y, nthread=1)
+        validation = xgb.QuantileDMatrix(xv, yv, ref=train, nthread=1)
+        evals = [(train, "train"), (validation, "validation")]
+        xgb.train(params, train, rounds, evals=evals, verbose_eval=False)
+        return time.perf_counter() - started
+
+
+def xgboost_alone(rows: int, rounds: int, params: dict[str, Any]) -> dict[str, Any]:
+    """Seconds of the slowest worker with 1 and with 2 workers, and their ratio."""
+    from xgboost.tracker import RabitTracker
+
+    seconds = {}
+    context = multiprocessing.get_context("spawn")
+    for workers in (1, 2):
+        tracker = RabitTracker(host_ip="127.0.0.1", n_workers=workers, sortby="task")
+        tracker.start()
+        jobs = [(r, rows // workers, params, rounds, tracker.worker_args()) for r in range(workers)]
+        with context.Pool(workers) as pool:
+            seconds[workers] = max(pool.starmap(_alone_worker, jobs))
+        tracker.wait_for()
+        tracker.free()
+    return {"one_s": seconds[1], "two_s": seconds[2], "speedup": seconds[1] / seconds[2]}
 
 
 def measure(image: str, rows: int, rounds: int) -> dict[str, Any]:
@@ -152,6 +194,8 @@ def measure(image: str, rows: int, rounds: int) -> dict[str, Any]:
     ckpt = _job(runs / "ckpt", "algo-1", ["algo-1"], ckpt_hps, ckpt=True)
     wall_ckpt = _run(image, [("algo-1", ckpt, _mounts(files, ["shard0", "shard1"]))], None)
 
+    params = {k: v for k, v in hps.items() if k != "num_round"} | {"tree_method": "hist"}
+    alone = xgboost_alone(rows, rounds, params)
     s_one, s_two, s_ckpt = _summary(one), _summary(runs / "algo-1"), _summary(ckpt)
     per_round_ms = (s_ckpt["seconds"]["train"] - s_one["seconds"]["train"]) / rounds * 1000
     return {
@@ -161,6 +205,7 @@ def measure(image: str, rows: int, rounds: int) -> dict[str, Any]:
         "two_hosts": {"wall_s": wall_two, "train_s": s_two["seconds"]["train"], **s_two["metrics"]},
         "speedup_wall": wall_one / wall_two,
         "speedup_train": s_one["seconds"]["train"] / s_two["seconds"]["train"],
+        "xgboost_alone": alone,
         "validation_logloss_one_vs_two": [
             s_one["metrics"]["validation"]["logloss"],
             s_two["metrics"]["validation"]["logloss"],
