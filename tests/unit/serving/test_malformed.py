@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.parquet_footer import claim_rows
 from tests.unit.serving.conftest import ClientFactory
 
 
@@ -30,6 +31,12 @@ ERRORS = {
     ),
     "json-deep": ("application/json", DEEP, 400, "nested too deeply"),
     "jsonlines-deep": ("application/jsonlines", DEEP + b"\n", 400, "nested too deeply"),
+    "parquet-claims-3e9-rows": (
+        "application/x-parquet",
+        claim_rows(_parquet(1), 3_000_000_000),
+        400,
+        "claims 3,000,000,000 rows",
+    ),
 }
 
 
