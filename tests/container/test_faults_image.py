@@ -198,7 +198,7 @@ def test_clients_stalling_in_their_headers_do_not_starve_others(served: tuple[st
     url, _ = served
     port = int(url.rsplit(":", 1)[1])
     stalled: list[socket.socket] = []
-    for _ in range(16):  # 2 workers x 4 threads = 8 request threads
+    for _ in range(12):  # 2 workers x 4 threads = 8 request threads
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Ty")
         stalled.append(s)
@@ -220,7 +220,10 @@ def test_clients_stalling_in_their_headers_do_not_starve_others(served: tuple[st
         waited = time.monotonic() - start
         assert answer.status_code == 200
         print(f"\nheader-stalling clients: a normal request answered after {waited:.2f} s")
-        assert waited < 60  # two rounds of 8 stalled clients, 10 s each
+        # 10 s per round of stalled clients a worker's 4 threads take; all 12 may land on
+        # one worker (measured with 16: 40 s, 4 rounds). Whatever the spread, the check
+        # below fails without the bound: gunicorn alone never closes these connections.
+        assert waited < 60
         stop.set()
         for s in stalled:  # the server closed every stalled connection
             s.settimeout(RECOVERY_BOUND)  # a read that times out fails the test
