@@ -1,5 +1,6 @@
-"""Bodies that answered 500 before (found by fuzzing): each is a 4xx with a JSON error, or a
-prediction when the same numbers sent as CSV give one."""
+"""Bodies that answered 500 before (found by fuzzing), and a Parquet footer claiming 3e9
+rows (pyarrow allocated 8 GiB for it before reading 1 row): each is a 4xx with a JSON error,
+or a prediction when the same numbers sent as CSV give one."""
 
 from __future__ import annotations
 
