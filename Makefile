@@ -137,8 +137,8 @@ bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 t
 	PYTHONPATH=local_test $(PY) -m bench
 
 FUZZ_PER_TYPE ?= 10000
-FUZZ_JOBS ?= 1
-fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (10000) per content type, FUZZ_JOBS types at once; prints the tally
+FUZZ_JOBS ?= 6
+fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (10000) per content type, FUZZ_JOBS (6) types at once; prints the tally
 	PYTHONPATH=local_test $(PY) -m tests.reliability.fuzzing --per-type $(FUZZ_PER_TYPE) --jobs $(FUZZ_JOBS)
 
 SOAK_SECONDS ?= 600
