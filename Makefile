@@ -137,12 +137,13 @@ bench: venv build  ## benchmarks against peers and limits (about 7 minutes, 12 t
 	PYTHONPATH=local_test $(PY) -m bench
 
 FUZZ_PER_TYPE ?= 10000
-fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (10000) per content type; prints the tally
-	$(PY) -m tests.reliability.fuzzing --per-type $(FUZZ_PER_TYPE)
+FUZZ_JOBS ?= 6
+fuzz: venv build  ## generated requests against a container: FUZZ_PER_TYPE (10000) per content type, FUZZ_JOBS (6) types at once; prints the tally
+	PYTHONPATH=local_test $(PY) -m tests.reliability.fuzzing --per-type $(FUZZ_PER_TYPE) --jobs $(FUZZ_JOBS)
 
 SOAK_SECONDS ?= 600
 soak: venv build  ## SOAK_SECONDS (600) at saturation, mixed content types: errors, worker RSS growth, p99 first vs last minute
-	$(PY) -m tests.reliability.soak --seconds $(SOAK_SECONDS)
+	PYTHONPATH=local_test $(PY) -m tests.reliability.soak --seconds $(SOAK_SECONDS)
 
 push: build  ## push to ECR: make push REGION=... ACCOUNT=... [VERSION=...]
 	deploy/build_and_push.sh --no-build --image $(IMAGE) --region "$(REGION)" --account "$(ACCOUNT)" $(if $(VERSION),--version "$(VERSION)",)

@@ -30,7 +30,8 @@ class Settings:
     workers: int = 2
     """gunicorn workers (or equivalent) for every HTTP stack."""
     floor_worker_class: str = "gthread"
-    """gunicorn worker class of the HTTP floor: keep it equal to boostbox's (gthread today)."""
+    """gunicorn worker class of the HTTP floor: keep it equal to boostbox's (gthread today;
+    boostbox's serving.worker.BoundedThreadWorker only adds time bounds on stalled clients)."""
     floor_threads: int = 4
     """Threads per floor worker: boostbox's default BOOSTBOX_WORKER_THREADS."""
     server_cpus: str = "1"

@@ -7,7 +7,6 @@ bench/ through the Makefile's PYTHONPATH. Nothing of boostbox.
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import time
@@ -66,24 +65,8 @@ def containers_labelled(label: str) -> list[str]:
     return found.stdout.split()
 
 
-_PROCESSES = """
-import json, os
-table = {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            fields = dict(line.split(":", 1) for line in f if ":" in line)
-    except OSError:
-        continue
-    table[pid] = {
-        "ppid": int(fields["PPid"]),
-        "uid": [int(u) for u in fields["Uid"].split()],
-        "gid": [int(g) for g in fields["Gid"].split()],
-        "groups": [int(g) for g in fields["Groups"].split()],
-        "rss_kb": int(fields.get("VmRSS", "0 kB").split()[0]),
-    }
-print(json.dumps(table))
-"""
+PS_FIELDS = "pid,ppid,ruid,euid,suid,fsuid,rgid,egid,sgid,fsgid,supgid,rss"
+"""`ps -o` columns `processes` asks `docker top` for, in this order."""
 
 
 @dataclass(frozen=True)
@@ -97,17 +80,57 @@ class Process:
     rss_kb: int
 
 
+def _ids(column: str) -> list[int]:
+    return [] if column == "-" else [int(n) for n in column.split(",")]
+
+
 def processes(container: str) -> dict[int, Process]:
-    """pid -> Process, read from /proc inside `container`."""
+    """pid -> Process for every process of a running container, as the host sees it.
+
+    `docker top` runs `ps` on the Docker host: the pids are host pids (what `os.kill` and
+    /proc on the host take), the container needs no tools of its own.
+    """
     found = subprocess.run(
-        ["docker", "exec", container, "python", "-c", _PROCESSES],
+        ["docker", "top", container, "-o", PS_FIELDS],
         capture_output=True,
         text=True,
         check=True,
     )
-    return {int(pid): Process(**info) for pid, info in json.loads(found.stdout).items()}
+    table = {}
+    for line in found.stdout.splitlines()[1:]:
+        pid, ppid, *ids, supgid, rss = line.split()
+        table[int(pid)] = Process(
+            ppid=int(ppid),
+            uid=[int(n) for n in ids[:4]],
+            gid=[int(n) for n in ids[4:]],
+            groups=_ids(supgid),
+            rss_kb=int(rss),
+        )
+    return table
+
+
+def init_pid(container: str) -> int:
+    """The host pid of the container's first process (its PID 1: gunicorn's master)."""
+    found = subprocess.run(
+        ["docker", "inspect", "-f", "{{.State.Pid}}", container],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(found.stdout)
 
 
 def worker_pids(container: str) -> set[int]:
-    """gunicorn's workers: the children of the master, which is the container's PID 1."""
-    return {pid for pid, info in processes(container).items() if info.ppid == 1}
+    """gunicorn's workers (host pids): the children of the master, the container's PID 1."""
+    master = init_pid(container)
+    return {pid for pid, info in processes(container).items() if info.ppid == master}
+
+
+def booted_worker_pids(container: str, count: int, timeout: float = 60) -> set[int]:
+    """The workers' pids once all `count` have forked (/ping answers after the first)."""
+    deadline = time.monotonic() + timeout
+    pids = worker_pids(container)
+    while len(pids) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        pids = worker_pids(container)
+    return pids

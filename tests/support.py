@@ -11,12 +11,22 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from devtools import Process, free_port, processes, wait_for_http, worker_pids
+from devtools import (
+    Process,
+    booted_worker_pids,
+    free_port,
+    init_pid,
+    processes,
+    wait_for_http,
+    worker_pids,
+)
 
 __all__ = [
+    "booted_worker_pids",
     "docker_run",
     "free_port",
     "image_name",
+    "init_pid",
     "Process",
     "processes",
     "serving_container",

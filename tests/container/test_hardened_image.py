@@ -1,8 +1,9 @@
 """The hardened image: unprivileged workers under a root master, a read-only root filesystem.
 
 SageMaker starts the container as root; gunicorn's master keeps root and its workers switch
-to the image's `boostbox` account. `docker run --read-only` (no tmpfs besides docker's own
-/dev/shm) still serves one model and the multi-model API.
+to the image's `boostbox` account. `docker run --read-only`, alone (nothing writable besides
+docker's own /dev/shm tmpfs: gunicorn's heartbeat files, the multi-model registry) or with a
+tmpfs on /tmp, still serves one model and the multi-model API.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import processes, serving_container, worker_pids
+from tests.support import init_pid, processes, serving_container, worker_pids
 from tests.unit.serving.conftest import save, train
 
 pytestmark = pytest.mark.container
 
 CSV = "0.5,-1,2,0.25\n-1.5,0.3,,1\n"
 WORKERS = 2
+READ_ONLY = {
+    "read-only": ["--read-only"],
+    "read-only+tmpfs": ["--read-only", "--tmpfs", "/tmp"],
+}
+"""`docker run` arguments: the bare read-only root filesystem, and with a tmpfs on /tmp."""
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +64,8 @@ def assert_workers_unprivileged(container: str) -> None:
     for pid in workers:
         assert table[pid].uid == [uid] * 4, (pid, table[pid])
         assert 0 not in table[pid].gid + table[pid].groups, (pid, table[pid])
-    assert table[1].uid == [0] * 4, table[1]  # the master: binds the port, reaps workers
+    master = init_pid(container)
+    assert table[master].uid == [0] * 4, table[master]  # binds the port, reaps workers
 
 
 def predict(url: str) -> list[float]:
@@ -79,17 +86,23 @@ def test_workers_run_as_boostbox_under_a_root_master(image: str, model_dir: Path
         assert_workers_unprivileged(name)
 
 
-def test_read_only_root_filesystem_serves(image: str, model_dir: Path) -> None:
+@pytest.mark.parametrize("read_only", list(READ_ONLY.values()), ids=list(READ_ONLY))
+def test_read_only_root_filesystem_serves(
+    image: str, model_dir: Path, read_only: list[str]
+) -> None:
     env = {"SAGEMAKER_MODEL_SERVER_WORKERS": str(WORKERS)}
-    with serving_container(model_dir, env=env, extra_args=["--read-only"]) as (url, name):
+    with serving_container(model_dir, env=env, extra_args=read_only) as (url, name):
         first = predict(url)
         assert predict(url) == first
         assert_workers_unprivileged(name)
 
 
-def test_read_only_multi_model_endpoint_loads_invokes_unloads(image: str, models_dir: Path) -> None:
+@pytest.mark.parametrize("read_only", list(READ_ONLY.values()), ids=list(READ_ONLY))
+def test_read_only_multi_model_endpoint_loads_invokes_unloads(
+    image: str, models_dir: Path, read_only: list[str]
+) -> None:
     env = {"SAGEMAKER_MULTI_MODEL": "true", "SAGEMAKER_MODEL_SERVER_WORKERS": str(WORKERS)}
-    args = ["--read-only", "-v", f"{models_dir}:/opt/ml/models:ro"]
+    args = [*read_only, "-v", f"{models_dir}:/opt/ml/models:ro"]
     with serving_container(None, env=env, extra_args=args) as (url, name):
         body = {"model_name": "m", "url": "/opt/ml/models/m/model"}
         loaded = requests.post(f"{url}/models", json=body, timeout=30)

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.reliability.fuzzing import booted_worker_pids, worker_pids
-from tests.support import serving_container
+from tests.support import booted_worker_pids, serving_container, worker_pids
 from tests.unit.serving.conftest import save, train
 
 pytestmark = pytest.mark.container

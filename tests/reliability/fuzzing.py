@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import io
 import json
-import subprocess
+import multiprocessing
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +27,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 import yaml
+from devtools import booted_worker_pids, worker_pids
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import boostbox.serving
+from tests.parquet_footer import claim_rows
 
 SPEC = yaml.safe_load((Path(boostbox.serving.__file__).parent / "openapi.yaml").read_text())
 DOCUMENTED = {int(s) for s in SPEC["paths"]["/invocations"]["post"]["responses"]}
@@ -108,6 +112,9 @@ def parquet_bodies(draw: st.DrawFn) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(pa.table(table), buffer)
     data = buffer.getvalue()
+    claim = draw(st.sampled_from([None] * 6 + [rows + 1, 2**31, 3_000_000_000, -1]))
+    if claim is not None:  # a footer claiming other row counts than the pages hold
+        data = claim_rows(data, claim)
     cut = draw(st.sampled_from([None, None, 4, len(data) // 2, len(data) - 3]))
     return data if cut is None else data[:cut]
 
@@ -158,37 +165,30 @@ class Tally:
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)
     problems: list[str] = field(default_factory=list)
     sent: int = 0
+    per_type: dict[str, int] = field(default_factory=dict)
+    workers: tuple[list[int], list[int]] = field(default_factory=lambda: ([], []))
+    """gunicorn's worker pids before and after the run."""
+
+    def add(self, other: Tally) -> None:
+        self.statuses.update(other.statuses)
+        self.problems += other.problems
+        self.sent += other.sent
+        self.per_type.update(other.per_type)
 
 
 WORKERS = 2
 """gunicorn workers in the fuzzed container."""
+PROGRESS_EVERY = 1000
+"""Requests between progress lines of one content type."""
 
 
-def worker_pids(container: str) -> set[int]:
-    """The gunicorn workers' pids (children of the master) as `docker top` shows them."""
-    top = subprocess.run(
-        ["docker", "top", container, "-o", "pid,ppid,args"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()[1:]
-    rows = [line.split(None, 2) for line in top]
-    masters = {r[0] for r in rows if "boostbox" in r[2] and not any(r[1] == o[0] for o in rows)}
-    return {int(r[0]) for r in rows if r[1] in masters}
-
-
-def booted_worker_pids(container: str, count: int, timeout: float = 60) -> set[int]:
-    """The workers' pids once all `count` have forked (/ping answers after the first)."""
-    deadline = time.monotonic() + timeout
-    pids = worker_pids(container)
-    while len(pids) < count and time.monotonic() < deadline:
-        time.sleep(0.1)
-        pids = worker_pids(container)
-    return pids
-
-
-def fuzz_type(url: str, content_type: str, count: int, tally: Tally) -> None:
+def fuzz_type(
+    url: str, content_type: str, count: int, log: Callable[[str], None] | None = None
+) -> Tally:
+    """`count` generated requests of one content type; /ping checked every 100."""
     session = requests.Session()
+    tally = Tally()
+    start = time.monotonic()
 
     @settings(max_examples=count, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip
@@ -218,19 +218,44 @@ def fuzz_type(url: str, content_type: str, count: int, tally: Tally) -> None:
                 tally.problems.append(f"bad error body {where}: {answer.text[:200]}")
         if tally.sent % 100 == 0 and session.get(f"{url}/ping", timeout=10).status_code != 200:
             tally.problems.append(f"/ping not 200 after {tally.sent} requests")
+        if log is not None and tally.sent % PROGRESS_EVERY == 0:
+            elapsed = time.monotonic() - start
+            errors = sum(n for status, n in tally.statuses.items() if status >= 500)
+            log(
+                f"{content_type}: {tally.sent} requests in {elapsed:.0f} s, 5xx {errors}, "
+                f"problems {len(tally.problems)}"
+            )
 
     one()
+    tally.per_type[content_type] = tally.sent
+    return tally
 
 
-def run(url: str, container: str, per_type: int, log: Callable[[str], None] = print) -> Tally:
-    """Fuzz every content type; return the tally (problems empty when all checks held)."""
+def run(
+    url: str,
+    container: str,
+    per_type: int,
+    log: Callable[[str], None] = print,
+    jobs: int = 1,
+) -> Tally:
+    """Fuzz every content type (`jobs` of them at once, each in its own process); return
+    the tally (problems empty when all checks held)."""
     tally = Tally()
     before = booted_worker_pids(container, WORKERS)
-    for content_type in CONTENT_TYPES:
-        sent = tally.sent
-        fuzz_type(url, content_type, per_type, tally)
-        log(f"{content_type}: {tally.sent - sent} requests")
+    if jobs > 1:
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
+            progress = functools.partial(print, flush=True)
+            parts = [pool.submit(fuzz_type, url, ct, per_type, progress) for ct in CONTENT_TYPES]
+            for content_type, part in zip(CONTENT_TYPES, parts, strict=True):
+                tally.add(part.result())
+                log(f"{content_type}: {tally.per_type[content_type]} requests")
+    else:
+        for content_type in CONTENT_TYPES:
+            tally.add(fuzz_type(url, content_type, per_type, log))
+            log(f"{content_type}: {tally.per_type[content_type]} requests")
     after = worker_pids(container)
+    tally.workers = (sorted(before), sorted(after))
     if before != after or not before:
         tally.problems.append(f"worker pids changed: {sorted(before)} -> {sorted(after)}")
     if requests.get(f"{url}/ping", timeout=10).status_code != 200:
@@ -244,6 +269,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--per-type", type=int, default=10_000)
+    parser.add_argument("--jobs", type=int, default=1, help="content types fuzzed at once")
     parser.add_argument("--workdir", type=Path, default=Path("build/fuzz"))
     args = parser.parse_args()
     args.workdir = args.workdir.resolve()
@@ -251,11 +277,17 @@ def main() -> int:
     model = save(train("binary:logistic"), args.workdir / "model")
     model.chmod(0o755)
     with serving_container(model, env={"MODEL_SERVER_WORKERS": str(WORKERS)}) as (url, name):
-        tally = run(url, name, args.per_type)
+        start = time.monotonic()
+        tally = run(url, name, args.per_type, jobs=args.jobs)
+        seconds = time.monotonic() - start
     report = {
         "requests": tally.sent,
         "per_type": args.per_type,
+        "requests_per_type": tally.per_type,
+        "seconds": round(seconds),
         "statuses": dict(sorted(tally.statuses.items())),
+        "server_errors": sum(n for status, n in tally.statuses.items() if status >= 500),
+        "worker_pids_before_after": tally.workers,
         "problem_count": len(tally.problems),
         "problems": tally.problems[:50],
     }

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import requests
-
-from tests.reliability.fuzzing import booted_worker_pids, worker_pids
+from devtools import booted_worker_pids, worker_pids
 
 ROWS = np.random.default_rng(3).normal(size=(20, 4)).astype(np.float32)
 

@@ -12,6 +12,12 @@ no pre-buffering, no threads. `pq.read_table(io.BytesIO(...))` goes through the 
 scanner and pyarrow's IO thread pool, whose threads may release the last reference to a
 Python-owned buffer after the read returned; during interpreter shutdown that aborts the
 process (SIGABRT, `terminate called without an active exception`, see boostbox.process).
+
+The row counts the footer claims are checked before any column is read: pyarrow allocates
+for the rows a row group claims (measured: a 3-row file whose footer claims 2e9 rows asks
+for 4 GiB, 3e9 for 8 GiB), and a few bytes of run-length-encoded levels can honestly hold
+billions of rows. More than MAX_ROWS rows in one file, or a row group claiming more rows
+than a column of it holds values, is a ParseError.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from boostbox.errors import ParseError
 from boostbox.formats import overflow_is_inf
 
 INDEX_COLUMN = re.compile(r"^__index_level_\d+__$")
+MAX_ROWS = 2**31 - 1
+"""Rows one Parquet file may hold (8 GiB per column as float32); more: several files."""
 
 
 def index_columns(schema: pa.Schema) -> set[str]:
@@ -53,11 +61,36 @@ def _numeric(kind: pa.DataType) -> bool:
     )
 
 
+def _check_rows(metadata: pq.FileMetaData, max_rows: int) -> None:
+    """Refuse, before reading, a footer claiming more than `max_rows` rows, a negative count,
+    or a row group with more rows than a column of it holds values (pyarrow would allocate
+    for the claimed rows, then read fewer)."""
+    groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+    counts = [metadata.num_rows] + [group.num_rows for group in groups]
+    if min(counts) < 0:
+        raise ParseError(f"its metadata claims {min(counts):,} rows (a corrupt footer).")
+    claimed = max(counts[0], sum(counts[1:]))
+    if claimed > max_rows:
+        raise ParseError(
+            f"its metadata claims {claimed:,} rows; boostbox reads at most {max_rows:,} rows "
+            "from one Parquet file (split the data into several files)."
+        )
+    for number, group in enumerate(groups, start=1):
+        for column in range(group.num_columns):
+            values = group.column(column).num_values
+            if values < group.num_rows:
+                raise ParseError(
+                    f"row group {number} claims {group.num_rows:,} rows but its column "
+                    f"{column + 1} holds {values:,} values (a corrupt footer)."
+                )
+
+
 @overflow_is_inf
-def read_table(data: bytes) -> tuple[np.ndarray, tuple[str, ...]]:
-    """A Parquet file's bytes -> (2-D float32 array, column names)."""
+def read_table(data: bytes, max_rows: int = MAX_ROWS) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A Parquet file's bytes -> (2-D float32 array, column names); at most `max_rows` rows."""
     try:
         reader = pq.ParquetFile(pa.BufferReader(data), pre_buffer=False)
+        _check_rows(reader.metadata, max_rows)
         table = reader.read(use_threads=False)
     except (pa.ArrowException, OSError) as e:
         raise ParseError(f"is not a readable Parquet file: {e}") from e

@@ -1,5 +1,8 @@
 """`serve`: gunicorn (gthread workers, keep-alive) running the Flask app, one model per worker.
 
+The workers are serving.worker.BoundedThreadWorker: gthread with every client read and write
+bounded in time (a stalled client frees its request thread).
+
 Each worker loads the model in the app factory before it accepts its first request. The
 model is NOT loaded in the master and shared by fork (preload): measured here, loading a
 model with XGBoost starts an OpenMP thread pool, and a forked worker that then predicts
@@ -44,6 +47,7 @@ from boostbox.serving.ensemble import load_predictor
 from boostbox.serving.identity import Identity, drop_groups, hand_over, worker_identity
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
+from boostbox.serving.worker import BoundedThreadWorker
 
 logger = logging.getLogger(__name__)
 
@@ -64,21 +68,6 @@ def build_app(config: ServingConfig, monitoring: SharedStore | None = None) -> F
         return create_app(hooks.load_handler(model_dir, config, program), config)
     monitor = open_monitor(model_dir, config.monitoring, config.monitoring_window, monitoring)
     return create_app(load_predictor(model_dir, config), config, monitor)
-
-
-CLIENT_IO_TIMEOUT = 10.0
-"""Seconds a request thread waits for one read or write on its client's socket: a body
-dribbled byte by byte, or a client that never reads its answer, frees the thread after this
-(measured: without it, 12 such clients held all 8 threads and others waited > 120 s)."""
-
-
-def pre_request(worker: object, req: object) -> None:
-    """gunicorn hook, in the request thread once the headers are read: bound the socket I/O
-    of the body and the response (408 when the body stalls, see serving.app)."""
-    del worker
-    sock = getattr(getattr(req, "unreader", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(CLIENT_IO_TIMEOUT)
 
 
 def worker_exit(arbiter: object, worker: object) -> None:
@@ -114,7 +103,7 @@ class Server(BaseApplication):  # type: ignore[misc]
         options: dict[str, Any] = {
             "bind": f"0.0.0.0:{config.port}",
             "workers": config.workers,
-            "worker_class": "gthread",
+            "worker_class": BoundedThreadWorker,  # gthread, stalled clients bounded
             "threads": config.worker_threads,
             "keepalive": KEEPALIVE,
             "timeout": config.timeout,
@@ -124,7 +113,6 @@ class Server(BaseApplication):  # type: ignore[misc]
             "loglevel": config.log_level.lower(),
             "proc_name": "boostbox-serve",
             "worker_exit": worker_exit,
-            "pre_request": pre_request,
         }
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: no ~/.gunicorn socket
             options["control_socket_disable"] = True

@@ -1,5 +1,6 @@
-"""Bodies that answered 500 before (found by fuzzing): each is a 4xx with a JSON error, or a
-prediction when the same numbers sent as CSV give one."""
+"""Bodies that answered 500 before (found by fuzzing), and a Parquet footer claiming 3e9
+rows (pyarrow allocated 8 GiB for it before reading 1 row): each is a 4xx with a JSON error,
+or a prediction when the same numbers sent as CSV give one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.parquet_footer import claim_rows
 from tests.unit.serving.conftest import ClientFactory
 
 
@@ -30,6 +32,12 @@ ERRORS = {
     ),
     "json-deep": ("application/json", DEEP, 400, "nested too deeply"),
     "jsonlines-deep": ("application/jsonlines", DEEP + b"\n", 400, "nested too deeply"),
+    "parquet-claims-3e9-rows": (
+        "application/x-parquet",
+        claim_rows(_parquet(1), 3_000_000_000),
+        400,
+        "claims 3,000,000,000 rows",
+    ),
 }
 
 

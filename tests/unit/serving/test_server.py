@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from gunicorn.errors import HaltServer
+from gunicorn.workers.gthread import ThreadWorker
 
 from boostbox.artifact import MODEL_FILE
 from boostbox.config import ServingConfig
 from boostbox.paths import OptMl
 from boostbox.serving import server
+from boostbox.serving.worker import BoundedThreadWorker
 from tests.unit.serving.conftest import save, train
 
 
@@ -27,7 +29,8 @@ def test_gunicorn_settings_follow_the_config(tmp_path: Path) -> None:
     cfg = app.cfg
     assert cfg.bind == ["0.0.0.0:9000"]
     assert cfg.workers == 3
-    assert (cfg.worker_class_str, cfg.threads) == ("gthread", 6)
+    assert cfg.worker_class is BoundedThreadWorker and cfg.threads == 6
+    assert issubclass(cfg.worker_class, ThreadWorker)  # gthread, stalled clients bounded
     assert cfg.keepalive > 0  # a new connection per request halved 1-row throughput
     assert cfg.timeout == 90
     assert cfg.graceful_timeout < 30  # SageMaker sends SIGKILL 30 s after SIGTERM
