@@ -179,6 +179,29 @@ def training_rows(raw: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def external_memory_rows(raw: dict[str, Any]) -> list[Row]:
+    """external_memory=true against in-memory boostbox on the same CSV, in one run."""
+    result = raw.get("training", {}).get("external_memory")
+    if not isinstance(result, dict) or "in_memory" not in result:
+        return []
+    ext, mem = result["external_memory"], result["in_memory"]
+    return [
+        Row(
+            "train csv external_memory",
+            what,
+            ext[key],
+            unit,
+            "in memory",
+            mem[key],
+            _ratio(ext[key], mem[key]),
+        )
+        for what, key, unit in (
+            ("docker run train wall", "docker_wall_s", "s"),
+            ("peak RSS", "peak_rss_mb", "MB"),
+        )
+    ]
+
+
 def image_rows(raw: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     size = raw.get("image_size_mb")
@@ -223,6 +246,7 @@ def all_rows(raw: dict[str, Any], concurrencies: tuple[int, ...]) -> list[Row]:
         *serving_rows(raw, concurrencies),
         *batch_rows(raw),
         *training_rows(raw),
+        *external_memory_rows(raw),
         *image_rows(raw),
     ]
 

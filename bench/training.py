@@ -79,13 +79,17 @@ def _run_measured(
     return measured
 
 
-def run_boostbox(settings: Settings, data: Path, fmt: str) -> dict[str, Any]:
-    run_dir = _opt_ml(settings.work_dir / f"opt_ml_{fmt}", fmt, hyperparameters(settings))
+def run_boostbox(
+    settings: Settings, data: Path, fmt: str, extra: dict[str, str] | None = None
+) -> dict[str, Any]:
+    tag = "_".join([fmt, *(extra or {})])
+    hps = hyperparameters(settings) | (extra or {})
+    run_dir = _opt_ml(settings.work_dir / f"opt_ml_{tag}", fmt, hps)
     mounts = [
         f"{run_dir}:/opt/ml",
         f"{data.resolve()}:/opt/ml/input/data/train/{data.name}:ro",
     ]
-    out = settings.work_dir / f"train_out_{fmt}"
+    out = settings.work_dir / f"train_out_{tag}"
     result = _run_measured(
         settings, mounts, ["/opt/venv/bin/python", "-m", "boostbox", "train"], out, "train.log"
     )
@@ -113,6 +117,21 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     best["all_walls_s"] = [r["docker_wall_s"] for r in runs]
     best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
     return best
+
+
+def run_external_memory(settings: Settings, data: Path) -> dict[str, Any]:
+    """boostbox `train` on one CSV file in memory and with external_memory=true, alternating
+    (ABBA...) and keeping each side's fastest run; `slowdown` is external / in-memory wall."""
+    runs: dict[str, list[dict[str, Any]]] = {"in_memory": [], "external_memory": []}
+    for i in range(settings.train_repeats):
+        for side in sorted(runs, reverse=i % 2 == 0):
+            extra = {"external_memory": "true"} if side == "external_memory" else None
+            runs[side].append(run_boostbox(settings, data, "csv", extra))
+    best = {side: _best(found) for side, found in runs.items()}
+    slowdown = best["external_memory"]["docker_wall_s"] / best["in_memory"]["docker_wall_s"]
+    memory = best["external_memory"]["peak_rss_mb"] / best["in_memory"]["peak_rss_mb"]
+    logger.info("train csv external memory: %.2fx the wall, %.2fx the peak RSS", slowdown, memory)
+    return best | {"slowdown": slowdown, "peak_rss_ratio": memory, "bytes": data.stat().st_size}
 
 
 def run(settings: Settings, files: dict[str, Path]) -> dict[str, Any]:
@@ -156,4 +175,6 @@ def run(settings: Settings, files: dict[str, Path]) -> dict[str, Any]:
             box["peak_rss_mb"],
         )
         out[fmt] = {"reference": ref, "boostbox": box, "bytes": path.stat().st_size}
+    if "csv" in files:
+        out["external_memory"] = run_external_memory(settings, files["csv"])
     return out

@@ -42,3 +42,20 @@ def test_ratios_and_targets() -> None:
     assert rows[("image", "RSS per worker (max, after load)")].met is False  # 130 > 100 MB
     text = report.table(list(rows.values()))
     assert "**NO**" in text and "3.00x" in text
+
+
+def test_external_memory_rows_are_ratios_to_in_memory() -> None:
+    side = {"docker_wall_s": 10.0, "peak_rss_mb": 800.0}
+    raw: dict[str, Any] = {
+        "training": {
+            "external_memory": {
+                "in_memory": side,
+                "external_memory": {"docker_wall_s": 15.0, "peak_rss_mb": 400.0},
+                "slowdown": 1.5,
+            }
+        }
+    }
+    rows = {(r.section, r.metric): r for r in report.all_rows(raw, (8,))}
+    assert rows[("train csv external_memory", "docker run train wall")].ratio == 1.5
+    assert rows[("train csv external_memory", "peak RSS")].ratio == 0.5
+    assert report.external_memory_rows({"training": {"csv": {"reference": side}}}) == []

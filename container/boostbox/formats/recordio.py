@@ -98,12 +98,13 @@ def _sparse(rows: list[Row]) -> sp.csr_matrix:
 
 
 @overflow_is_inf
-def read_records(body: bytes) -> tuple[Matrix, np.ndarray]:
-    """Records -> (dense float32 rows, or CSR when any record is sparse; float32 labels)."""
+def read_records(body: bytes, *, first: int = 1) -> tuple[Matrix, np.ndarray]:
+    """Records -> (dense float32 rows, or CSR when any record is sparse; float32 labels).
+    `first` numbers the first record in messages (a batch of a longer stream)."""
     rows: list[Row] = []
     labels: list[float] = []
     record = Record()
-    for number, payload in enumerate(frames(body), start=1):
+    for number, payload in enumerate(frames(body), start=first):
         record.Clear()
         try:
             record.ParseFromString(payload)

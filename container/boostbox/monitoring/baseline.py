@@ -148,7 +148,7 @@ def feature_names(names: list[str] | tuple[str, ...] | None, count: int) -> list
 
 
 def write_baseline(
-    features: Matrix,
+    features: Matrix | list[Matrix],
     predictions: np.ndarray,
     names: list[str] | tuple[str, ...] | None,
     model_dir: Path,
@@ -156,16 +156,18 @@ def write_baseline(
     *,
     threshold: float = modelmonitor.DEFAULT_THRESHOLD,
 ) -> Reference:
-    """Summarise `features` (rows x features) and `predictions`; write the three files."""
+    """Summarise `features` (rows x features, or its row blocks) and `predictions`; write
+    the three files."""
     started = time.perf_counter()
-    columns = feature_names(names, int(features.shape[1]))
+    blocks = features if isinstance(features, list) else [features]
+    columns = feature_names(names, int(blocks[0].shape[1]))
     summaries = summarize_matrix(features, columns)
     values, prediction_names = prediction_columns(predictions)
     outputs = [
         summarize(name, present_values(values[:, j]), values.shape[0])
         for j, name in enumerate(prediction_names)
     ]
-    rows = int(features.shape[0])
+    rows = sum(int(b.shape[0]) for b in blocks)
     folder = output_data_dir / BASELINE_DIR
     folder.mkdir(parents=True, exist_ok=True)
     _dump(folder / modelmonitor.STATISTICS_FILE, modelmonitor.statistics(summaries, rows))

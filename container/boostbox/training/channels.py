@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +22,7 @@ from boostbox.config import ChannelConfig
 from boostbox.errors import DataError
 from boostbox.formats import Matrix
 from boostbox.formats.mediatypes import parse_media_type
-from boostbox.training import pipes
+from boostbox.training.batches import Batched, widen
 from boostbox.training.dataset import Dataset
 from boostbox.training.readers import READERS, Reader, ReadOptions
 
@@ -91,20 +92,11 @@ def list_files(folder: Path, channel: str) -> list[Path]:
     return sorted(files)
 
 
-def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
-    """The same rows with empty (missing) columns added on the right."""
-    if matrix.shape[1] == width:
-        return matrix
-    wider = matrix.copy()
-    wider.resize((matrix.shape[0], width))
-    return wider
-
-
 def _combine(parts: Sequence[Dataset], channel: str) -> Dataset:
     first = parts[0]
     if any(sp.issparse(p.features) for p in parts):
         width = max(p.num_features for p in parts)
-        blocks = [_widen(sp.csr_matrix(p.features), width) for p in parts]
+        blocks = [widen(sp.csr_matrix(p.features), width) for p in parts]
         features: Matrix = sp.vstack(blocks, format="csr")
     else:
         for part in parts[1:]:
@@ -138,8 +130,6 @@ def _reader(config: ChannelConfig, csv_weights: bool) -> tuple[str, Reader, Read
 def load_channel(folder: Path, config: ChannelConfig, *, csv_weights: bool = False) -> Dataset:
     """Read every file of one channel with its ContentType's reader and stack them."""
     media, read, options = _reader(config, csv_weights)
-    if config.input_mode.lower() == "pipe":
-        return pipes.load_pipe(folder.parent, config, FORMATS[media], csv_weights=csv_weights)
     parts: list[Dataset] = []
     files = list_files(folder, config.name)
     for path in files:
@@ -163,22 +153,40 @@ def load_channel(folder: Path, config: ChannelConfig, *, csv_weights: bool = Fal
     return dataset
 
 
-def align(train: Dataset, validation: Dataset) -> tuple[Dataset, Dataset]:
-    """Give both channels the same width: pad sparse ones, refuse differing dense ones."""
-    dense = [d.num_features for d in (train, validation) if not sp.issparse(d.features)]
+def _sparse(data: Dataset | Batched) -> bool:
+    return data.sparse if isinstance(data, Batched) else sp.issparse(data.features)
+
+
+def _widened(data: Dataset | Batched, width: int) -> Dataset | Batched:
+    if isinstance(data, Batched):
+        return replace(data, num_features=width)  # every batch is widened as it is handed over
+    return replace(data, features=widen(data.features, width))
+
+
+@overload
+def align(train: Dataset, validation: Dataset) -> tuple[Dataset, Dataset]: ...
+
+
+@overload
+def align(
+    train: Dataset | Batched, validation: Dataset | Batched
+) -> tuple[Dataset | Batched, Dataset | Batched]: ...
+
+
+def align(
+    train: Dataset | Batched, validation: Dataset | Batched
+) -> tuple[Dataset | Batched, Dataset | Batched]:
+    """Give both channels the same width: pad sparse ones, refuse differing dense ones
+    (Datasets, or batches: those are widened one by one as XGBoost takes them)."""
+    dense = [d.num_features for d in (train, validation) if not _sparse(d)]
     width = dense[0] if dense else max(train.num_features, validation.num_features)
-    out = []
     for name, data in (("train", train), ("validation", validation)):
-        if data.num_features == width:
-            out.append(data)
-        elif sp.issparse(data.features) and data.num_features < width:
-            out.append(replace(data, features=_widen(data.features, width)))
-        else:
+        if data.num_features != width and (not _sparse(data) or data.num_features > width):
             raise DataError(
                 f"Channel '{name}' has {data.num_features} features but the other channel has "
                 f"{width}: train and validation must have the same columns."
             )
-    return out[0], out[1]
+    return _widened(train, width), _widened(validation, width)
 
 
 def join(train: Dataset, validation: Dataset) -> Dataset:

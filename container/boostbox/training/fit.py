@@ -16,11 +16,11 @@ import numpy as np
 import xgboost as xgb
 
 from boostbox.errors import AlgorithmError, DataError, UserError, xgboost_message
-from boostbox.training import metrics
+from boostbox.training import batches, external, metrics
+from boostbox.training.batches import Batched, BatchIter
 from boostbox.training.callbacks import EarlyStop, MetricLogger, RoundEnd
 from boostbox.training.checkpoints import Checkpoints, Resumed
 from boostbox.training.dataset import Dataset
-from boostbox.training.external import ChannelFiles, external_matrix
 from boostbox.training.hyperparameters import MULTI_OBJECTIVES, Hyperparameters
 
 logger = logging.getLogger(__name__)
@@ -76,25 +76,27 @@ def _blame(error: xgb.core.XGBoostError, what: str) -> Exception:
     return UserError(f"{what}: {message}")
 
 
-def _matrix(
-    data: Dataset | ChannelFiles, hp: Hyperparameters, nthread: int, ref: Any = None
-) -> Any:
-    if isinstance(data, ChannelFiles):
-        return external_matrix(data, nthread, hp.params.get("max_bin"))
-    # survival:aft needs interval labels; a channel's one label column is an exact
-    # (uncensored) time: lower = upper = label (XGBoost otherwise fails deep inside).
-    bounds: dict[str, Any] = {}
-    if hp.objective == "survival:aft":
-        bounds = {"label_lower_bound": data.labels, "label_upper_bound": data.labels}
-    if hp.booster != "gblinear" and hp.tree_method == "hist":
+def _bounds(hp: Hyperparameters) -> Callable[[Dataset], dict[str, Any]]:
+    """survival:aft needs interval labels; a channel's one label column is an exact
+    (uncensored) time: lower = upper = label (XGBoost otherwise fails deep inside)."""
+    if hp.objective != "survival:aft":
+        return lambda data: {}
+    return lambda data: {"label_lower_bound": data.labels, "label_upper_bound": data.labels}
+
+
+def _matrix(data: Dataset | Batched, hp: Hyperparameters, nthread: int, ref: Any = None) -> Any:
+    hist = hp.booster != "gblinear" and hp.tree_method == "hist"
+    params = {"nthread": nthread, "max_bin": hp.params.get("max_bin"), "ref": ref}
+    if isinstance(data, Batched):
+        if data.cache is not None:  # external memory: pages on disk
+            return external.matrix(data, _bounds(hp), **params)
+        if hist:  # batches in memory, binned batch by batch: no stacked copy
+            return xgb.QuantileDMatrix(BatchIter(data, _bounds(hp)), **params)
+        data = batches.stack(data)  # a plain DMatrix needs one matrix
+    bounds = _bounds(hp)(data)
+    if hist:
         return xgb.QuantileDMatrix(
-            data.features,
-            label=data.labels,
-            weight=data.weights,
-            nthread=nthread,
-            max_bin=hp.params.get("max_bin"),
-            ref=ref,
-            **bounds,
+            data.features, label=data.labels, weight=data.weights, **params, **bounds
         )
     matrix = xgb.DMatrix(data.features, label=data.labels, weight=data.weights, nthread=nthread)
     if bounds:
@@ -103,7 +105,10 @@ def _matrix(
 
 
 def build_evals(
-    hp: Hyperparameters, train: Dataset | ChannelFiles, validation: Dataset | None, nthread: int
+    hp: Hyperparameters,
+    train: Dataset | Batched,
+    validation: Dataset | Batched | None,
+    nthread: int,
 ) -> Evals:
     """[(dtrain, "train"), (dvalidation, "validation")]: validation binned like train."""
     try:
@@ -120,7 +125,7 @@ def build_evals(
     return evals
 
 
-def _early_stopping(hp: Hyperparameters, validation: Dataset | None) -> int | None:
+def _early_stopping(hp: Hyperparameters, validation: Dataset | Batched | None) -> int | None:
     if hp.early_stopping_rounds is not None and validation is None:
         logger.warning(
             "early_stopping_rounds=%d ignored: no validation channel.", hp.early_stopping_rounds
@@ -224,8 +229,8 @@ def _final_metrics(
 
 def fit(
     hp: Hyperparameters,
-    train: Dataset | ChannelFiles,
-    validation: Dataset | None = None,
+    train: Dataset | Batched,
+    validation: Dataset | Batched | None = None,
     *,
     how: Continuation | None = None,
 ) -> FitResult:

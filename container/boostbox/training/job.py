@@ -23,6 +23,7 @@ from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig, b
 from boostbox.errors import AlgorithmError, PlatformError, UserError
 from boostbox.paths import OptMl
 from boostbox.training import channels, hyperparameters, kfold
+from boostbox.training.batches import stack
 from boostbox.training.dataset import Dataset
 from boostbox.training.distributed import (
     Cluster,
@@ -163,11 +164,10 @@ def run(config: TrainingConfig) -> dict[str, Any]:
     check_params(hp.xgb_params(), cluster)
     loaded = load(config, hp, cluster)
     if hp.kfold:
-        if cluster.size > 1 or hp.external_memory:
-            raise UserError(
-                "k-fold cross-validation (_kfold) runs on one host with in-memory data only."
-            )
-        return run_kfold(config, hp, {k: v for k, v in loaded.items() if isinstance(v, Dataset)})
+        if cluster.size > 1:
+            raise UserError("k-fold cross-validation (_kfold) runs on one host only.")
+        in_memory = {k: v if isinstance(v, Dataset) else stack(v) for k, v in loaded.items()}
+        return run_kfold(config, hp, in_memory)
     loaded_at = time.monotonic()
     with Termination().installed() as termination:
         result = fit_on_hosts(

@@ -12,7 +12,10 @@ from typing import Any
 from boostbox import artifact
 from boostbox.artifact import ModelMetadata
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig
-from boostbox.monitoring.baseline import rows_to_score, write_baseline
+from boostbox.monitoring.baseline import PREDICTION_ROWS, rows_to_score, write_baseline
+from boostbox.monitoring.sketch import Matrix
+from boostbox.training import batches
+from boostbox.training.batches import Batched
 from boostbox.training.dataset import Dataset
 from boostbox.training.fit import FitResult
 from boostbox.training.hyperparameters import Hyperparameters
@@ -33,20 +36,34 @@ def save_model(result: FitResult, names: tuple[str, ...] | None, config: Trainin
     return artifact.save(result.booster, config.paths.model_dir, metadata)
 
 
+def _to_score(data: Dataset | Batched) -> Matrix:
+    """At most PREDICTION_ROWS rows, evenly spaced, for the baseline's predictions."""
+    if isinstance(data, Dataset):
+        return rows_to_score(data.features)
+    step = max(1, -(-data.rows // PREDICTION_ROWS))
+    return batches.stack(batches.every_nth(data, 0, step)).features
+
+
 def write_monitoring_baseline(result: FitResult, loaded: Loaded, config: TrainingConfig) -> None:
-    """The drift baseline from the training matrix in memory; predictions on validation
-    (or train when there is none; up to 2**17 rows, evenly spaced). Running out of memory
-    here skips it, not the job; so does external memory (the rows never were in memory)."""
+    """The drift baseline from the training rows in memory (a Dataset, or Pipe mode's
+    batches, summarised without stacking them); predictions on validation (or train when
+    there is none; up to 2**17 rows, evenly spaced). Running out of memory here skips it,
+    not the job; so does external memory (the rows never were in memory)."""
     train = loaded[TRAIN_CHANNEL]
-    if not isinstance(train, Dataset):
+    if isinstance(train, Batched) and train.cache is not None:
         logger.info("external_memory=true: no monitoring baseline (it needs the rows in memory).")
         return
     validation = loaded.get(VALIDATION_CHANNEL)
-    scored = validation if isinstance(validation, Dataset) else train
+    scored = validation if validation is not None else train
+    features: Matrix | list[Matrix] = (
+        train.features
+        if isinstance(train, Dataset)
+        else [batches.widen(p.features, train.num_features) for p in train.held]
+    )
     try:
-        predictions = result.booster.inplace_predict(rows_to_score(scored.features))
+        predictions = result.booster.inplace_predict(_to_score(scored))
         write_baseline(
-            train.features,
+            features,
             predictions,
             train.feature_names,
             config.paths.model_dir,

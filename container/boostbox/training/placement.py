@@ -17,7 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from boostbox.config import ChannelConfig
-from boostbox.training import channels
+from boostbox.training import batches, channels, pipes
+from boostbox.training.batches import Batched, Check
 from boostbox.training.dataset import Dataset
 from boostbox.training.distributed import Cluster, replicated_share
 
@@ -51,9 +52,16 @@ def _take(dataset: Dataset, rows: np.ndarray) -> Dataset:
 
 
 def load_for_host(
-    folder: Path, config: ChannelConfig, cluster: Cluster, *, csv_weights: bool
-) -> Dataset:
-    """This host's rows of one channel (all of them when it trains alone)."""
+    folder: Path,
+    config: ChannelConfig,
+    cluster: Cluster,
+    *,
+    csv_weights: bool,
+    cache: Path | None = None,
+    check: Check | None = None,
+) -> Dataset | Batched:
+    """This host's rows of one channel (all of them when it trains alone). Pipe mode gives
+    the stream's parsed batches (spilled to `cache` when given), File mode one Dataset."""
     sharded = config.s3_distribution_type.strip().lower() == SHARDED
     piped = config.input_mode.strip().lower() == "pipe"
     if cluster.size > 1 and sharded and not piped and not _has_files(folder, config.name):
@@ -63,10 +71,15 @@ def load_for_host(
             cluster.current_host,
         )
         return empty()
-    dataset = channels.load_channel(folder, config, csv_weights=csv_weights)
+    data: Dataset | Batched
+    if piped:
+        data = pipes.load_pipe(
+            folder.parent, config, csv_weights=csv_weights, cache=cache, check=check
+        )
+    else:
+        data = channels.load_channel(folder, config, csv_weights=csv_weights)
     if cluster.size == 1 or sharded:
-        return dataset
-    rows = replicated_share(dataset.rows, cluster)
+        return data
     logger.info(
         "Channel '%s' is FullyReplicated on %d hosts: host %s (rank %d) trains on every %d-th "
         "row from row %d, %d of %d rows; the hosts together use each row once.",
@@ -76,16 +89,20 @@ def load_for_host(
         cluster.rank,
         cluster.size,
         cluster.rank,
-        len(rows),
-        dataset.rows,
+        len(range(cluster.rank, data.rows, cluster.size)),
+        data.rows,
     )
-    return _take(dataset, rows)
+    if isinstance(data, Batched):
+        return batches.every_nth(data, cluster.rank, cluster.size)
+    return _take(data, replicated_share(data.rows, cluster))
 
 
-def align(train: Dataset, validation: Dataset) -> tuple[Dataset, Dataset]:
+def align(
+    train: Dataset | Batched, validation: Dataset | Batched
+) -> tuple[Dataset | Batched, Dataset | Batched]:
     """channels.align, except that an empty shard takes the other channel's width."""
-    if train.rows == 0 and train.num_features != validation.num_features:
+    if isinstance(train, Dataset) and train.rows == 0:
         return empty(validation.num_features), validation
-    if validation.rows == 0 and validation.num_features != train.num_features:
+    if isinstance(validation, Dataset) and validation.rows == 0:
         return train, empty(train.num_features)
     return channels.align(train, validation)

@@ -63,12 +63,16 @@ def _text(path: Path, data: bytes, options: ReadOptions) -> str:
         raise DataError(f"{e} Is the channel's ContentType right?") from e
 
 
-def _read_text(path: Path, options: ReadOptions) -> str | bytes:
-    """A text file: bytes when they are plain UTF-8 (parsers take them), else decoded text."""
-    data = read_bytes(path)
+def text_content(path: Path, data: bytes, options: ReadOptions) -> str | bytes:
+    """Text (a file or a batch of its lines): bytes when plain UTF-8 (parsers take them),
+    else decoded text."""
     if data.isascii() and text.is_utf8(options.params):
         return data
     return _text(path, data, options)
+
+
+def _read_text(path: Path, options: ReadOptions) -> str | bytes:
+    return text_content(path, read_bytes(path), options)
 
 
 def _data_line(content: str, row: int, is_data: Callable[[str], bool]) -> int:
@@ -82,12 +86,15 @@ def _data_line(content: str, row: int, is_data: Callable[[str], bool]) -> int:
     return row + 1
 
 
-def _where(row: int, content: str | bytes | None, is_data: Callable[[str], bool]) -> str:
-    """'line N' in a text file (blank/comment lines counted), else 'row N' (1-based)."""
+def _where(
+    row: int, content: str | bytes | None, is_data: Callable[[str], bool], first_line: int = 1
+) -> str:
+    """'line N' in a text file (blank/comment lines counted; `content` starts at line
+    `first_line`), else 'row N' (1-based)."""
     if content is None:
-        return f"row {row + 1}"
+        return f"row {row + first_line}"
     lines = content.decode("utf-8-sig") if isinstance(content, bytes) else content
-    return f"line {_data_line(lines, row, is_data)}"
+    return f"line {_data_line(lines, row, is_data) + first_line - 1}"
 
 
 def _check_column(
@@ -96,11 +103,12 @@ def _check_column(
     path: Path,
     content: str | bytes | None,
     is_data: Callable[[str], bool],
+    first_line: int = 1,
 ) -> None:
     bad = np.flatnonzero(~np.isfinite(values) | ((values < 0) if what == "weight" else False))
     if bad.size:
         row = int(bad[0])
-        where = _where(row, content, is_data)
+        where = _where(row, content, is_data, first_line)
         problem = "is empty or NaN" if np.isnan(values[row]) else f"is {values[row]}"
         if what == "weight":
             problem += " (weights must be finite and >= 0)"
@@ -129,14 +137,16 @@ def _check_features(
     content: str | bytes | None,
     is_data: Callable[[str], bool],
     name: Callable[[int], str],
+    first_line: int = 1,
 ) -> None:
     """XGBoost refuses infinite features (NaN is its missing value): name the first one."""
     found = _first_inf(features)
     if found is not None:
         row, index = found
+        where = _where(row, content, is_data, first_line)
         raise DataError(
-            f"{path}: {_where(row, content, is_data)}: {name(index)} is infinite (or beyond "
-            "float32's range); XGBoost cannot train on it (leave a missing value out or empty)."
+            f"{path}: {where}: {name(index)} is infinite (or beyond float32's range); "
+            "XGBoost cannot train on it (leave a missing value out or empty)."
         )
 
 
@@ -163,9 +173,20 @@ def _drop_trailing_empty(table: np.ndarray, path: Path, first: int) -> np.ndarra
 
 def read_csv(path: Path, options: ReadOptions) -> Dataset:
     """Label in column 0, then the weight when csv_weights=1, then features."""
-    content = _read_text(path, options)
+    return csv_dataset(path, _read_text(path, options), options)
+
+
+def csv_dataset(
+    path: Path,
+    content: str | bytes,
+    options: ReadOptions,
+    *,
+    first_line: int = 1,
+    delimiter: str | None = None,
+) -> Dataset:
+    """read_csv on text already read: a whole file, or a batch of lines from `first_line`."""
     try:
-        table = parse_csv(content, source=str(path))
+        table = parse_csv(content, source=str(path), first_line=first_line, delimiter=delimiter)
     except ParseError as e:
         raise DataError(str(e)) from e
     weighted = options.csv_weights
@@ -175,42 +196,53 @@ def read_csv(path: Path, options: ReadOptions) -> Dataset:
     table = _drop_trailing_empty(table, path, first)
     if table.shape[1] <= first:
         raise DataError(
-            f"{path}: line 1 has {table.shape[1]} column(s): expected the label"
+            f"{path}: line {first_line} has {table.shape[1]} column(s): expected the label"
             f"{', the weight' if weighted else ''} and at least one feature."
         )
     labels = table[:, 0]
-    _check_column(labels, "label", path, content, _is_csv_data)
+    _check_column(labels, "label", path, content, _is_csv_data, first_line)
     weights = table[:, 1] if weighted else None
     if weights is not None:
-        _check_column(weights, "weight", path, content, _is_csv_data)
+        _check_column(weights, "weight", path, content, _is_csv_data, first_line)
     features = table[:, first:]
-    _check_features(features, path, content, _is_csv_data, lambda i: f"column {i + first + 1}")
+    _check_features(
+        features, path, content, _is_csv_data, lambda i: f"column {i + first + 1}", first_line
+    )
     return Dataset(features, labels, weights, files=(str(path),))
 
 
 def read_libsvm(path: Path, options: ReadOptions) -> Dataset:
     """XGBoost's libsvm rule: the first token is label[:weight]; index i is column i."""
-    content = _read_text(path, options)
+    return libsvm_dataset(path, _read_text(path, options))
+
+
+def libsvm_dataset(path: Path, content: str | bytes, *, first_line: int = 1) -> Dataset:
+    """read_libsvm on text already read: a whole file, or a batch of lines from `first_line`."""
     parsed = parse_libsvm_fast(content) if isinstance(content, bytes) else None
     if parsed is None:
         if isinstance(content, bytes):
             content = content.decode("ascii")  # the Python parser needs only the str
         try:
-            parsed = parse_libsvm(content, source=str(path), labelled=True)
+            parsed = parse_libsvm(content, source=str(path), first_line=first_line, labelled=True)
         except ParseError as e:
             raise DataError(str(e)) from e
     features, labels, weights = parsed
-    _check_column(labels, "label", path, content, _is_libsvm_data)
+    _check_column(labels, "label", path, content, _is_libsvm_data, first_line)
     if weights is not None:
-        _check_column(weights, "weight", path, content, _is_libsvm_data)
-    _check_features(features, path, content, _is_libsvm_data, lambda i: f"index {i}")
+        _check_column(weights, "weight", path, content, _is_libsvm_data, first_line)
+    _check_features(features, path, content, _is_libsvm_data, lambda i: f"index {i}", first_line)
     return Dataset(features, labels, weights, files=(str(path),))
 
 
 def read_parquet(path: Path, options: ReadOptions) -> Dataset:
     """Numeric columns only, the first is the label; column names become feature names."""
+    return parquet_dataset(path, read_bytes(path))
+
+
+def parquet_dataset(path: Path, body: bytes) -> Dataset:
+    """read_parquet on the bytes of a whole Parquet file."""
     try:
-        matrix, names = read_table(read_bytes(path))
+        matrix, names = read_table(body)
     except ParseError as e:
         raise DataError(f"{path}: {e}") from e
     if matrix.shape[1] < 2:
@@ -225,12 +257,17 @@ def read_parquet(path: Path, options: ReadOptions) -> Dataset:
 
 def read_recordio(path: Path, options: ReadOptions) -> Dataset:
     """RecordIO-protobuf records: features['values'] dense or sparse, label['values']."""
+    return recordio_dataset(path, read_bytes(path))
+
+
+def recordio_dataset(path: Path, body: bytes, *, first_record: int = 1) -> Dataset:
+    """read_recordio on whole frames: a file, or a batch of its records from `first_record`."""
     try:
-        features, labels = read_records(read_bytes(path))
+        features, labels = read_records(body, first=first_record)
     except ParseError as e:
         raise DataError(f"{path}: {e}") from e
-    _check_column(labels, "label", path, None, _is_csv_data)
-    _check_features(features, path, None, _is_csv_data, lambda i: f"feature {i}")
+    _check_column(labels, "label", path, None, _is_csv_data, first_record)
+    _check_features(features, path, None, _is_csv_data, lambda i: f"feature {i}", first_record)
     return Dataset(features, labels, None, files=(str(path),))
 
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from boostbox.config import TRAIN_CHANNEL, VALIDATION_CHANNEL, TrainingConfig
 from boostbox.errors import AlgorithmError, DataError
 from boostbox.training.agreement import broadcast_bytes, same_on_every_host, total_rows
+from boostbox.training.batches import Batched
 from boostbox.training.checkpoints import Checkpoints, Resumed, fingerprint
 from boostbox.training.dataset import Dataset
 from boostbox.training.distributed import Cluster, PeerLost, Settings, communicator
-from boostbox.training.external import ChannelFiles
 from boostbox.training.fit import Continuation, FitResult, fit
 from boostbox.training.hyperparameters import Hyperparameters
 from boostbox.training.termination import Termination
@@ -35,7 +35,7 @@ def collective_settings(config: TrainingConfig) -> Settings:
 
 
 def _checkpoints(
-    config: TrainingConfig, hp: Hyperparameters, train: Dataset | ChannelFiles
+    config: TrainingConfig, hp: Hyperparameters, train: Dataset | Batched
 ) -> Checkpoints | None:
     if config.checkpoint_dir is None:
         return None
@@ -49,7 +49,7 @@ def fit_on_hosts(
     config: TrainingConfig,
     hp: Hyperparameters,
     cluster: Cluster,
-    loaded: Mapping[str, Dataset | ChannelFiles],
+    loaded: Mapping[str, Dataset | Batched],
     termination: Termination,
     on_lost: Callable[[PeerLost], None],
 ) -> FitResult:
@@ -63,9 +63,7 @@ def fit_on_hosts(
         if shared is not None and resumed is None:
             resumed = Resumed.from_bytes(shared)
         how = Continuation(resumed, checkpoints, termination.requested, cluster.is_leader)
-        validation = loaded.get(VALIDATION_CHANNEL)
-        assert not isinstance(validation, ChannelFiles)  # only train may stay on disk
-        result = fit(hp, loaded[TRAIN_CHANNEL], validation, how=how)
+        result = fit(hp, loaded[TRAIN_CHANNEL], loaded.get(VALIDATION_CHANNEL), how=how)
         if not same_on_every_host(bytes(result.booster.save_raw(raw_format="ubj"))):
             raise AlgorithmError(
                 f"The {cluster.size} hosts ended with different models; refusing to save one."

@@ -171,6 +171,24 @@ def sampling_needs_gpu(draft: Draft) -> None:
         )
 
 
+def external_memory_needs_hist(draft: Draft) -> None:
+    """XGBoost's external-memory matrix trains only hist trees, and k-fold splits rows in RAM."""
+    if not draft.typed.get("external_memory"):
+        return
+    value = draft.given["external_memory"]
+    if draft.booster == "gblinear" or draft.tree_method != "hist":
+        raise HyperparameterError(
+            f"Hyperparameter 'external_memory' has value '{value}': XGBoost trains from external "
+            f"memory only with tree_method hist and a tree booster, not "
+            f"{draft.booster}/{draft.tree_method}."
+        )
+    if "_kfold" in draft.typed:
+        raise HyperparameterError(
+            f"Hyperparameter 'external_memory' has value '{value}': k-fold cross-validation "
+            "('_kfold') holds the data in memory; use one or the other."
+        )
+
+
 RULES: tuple[Callable[[Draft], None], ...] = (
     num_round_required,
     num_class_matches_objective,
@@ -181,5 +199,6 @@ RULES: tuple[Callable[[Draft], None], ...] = (
     updater_fits_booster,
     update_needs_a_model,
     sampling_needs_gpu,
+    external_memory_needs_hist,
 )
 """Run in this order; the first that fails names the problem."""

@@ -98,7 +98,8 @@ TABLE: Mapping[str, Spec] = MappingProxyType(
         "save_model_on_termination": _with(BOOL, policy=OURS),
         # boostbox's own: rounds between checkpoints (checkpointconfig.json).
         "checkpoint_interval": _i(1, policy=OURS),
-        # boostbox's own: train channel through XGBoost's external memory (one file per batch).
+        # boostbox's own: train from the channels in batches through XGBoost's external memory
+        # (training/external.py), default false.
         "external_memory": _with(BOOL, policy=OURS),
         "aft_loss_distribution": _with(_c("normal", "logistic", "extreme"), only_with=AFT),
         "aft_loss_distribution_scale": _f(0, only_with=AFT),
