@@ -40,6 +40,44 @@ VALID_KEYS: dict[str, tuple[str, ...]] = {
 REGRESSION_KEYS = ("predicted_score",)
 
 
+FAST_TEXT_MIN = 256
+"""Outputs with at least this many values are formatted by pyarrow (see float32_text)."""
+PLAIN_RANGE = (1e-3, 1e5)
+"""Magnitudes NumPy always writes positionally ('0.43', '123.5'): pyarrow's text is used there."""
+
+
+def float32_text(values: np.ndarray) -> list[str]:
+    """Each value as float32 in NumPy's text (`str(np.float32(v))`): shortest round-trip digits.
+
+    NumPy's formatter (Dragon4) costs ~1.4 us a value (33 ms for a 23k-row batch); pyarrow's
+    cast to string (shortest digits too) ~0.1 us. Their digits agree; their layouts differ only
+    outside PLAIN_RANGE (NumPy switches to '1e-05' / '1.5e+07') and for whole numbers ('3' vs
+    '3.0'), so pyarrow's text is kept for zero and magnitudes in the range (with '.0' added to
+    whole numbers) and NumPy writes the rest (tiny, huge, inf, nan).
+    """
+    flat = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
+    if flat.size < FAST_TEXT_MIN:
+        return list(flat.astype(str).tolist())
+    import pyarrow as pa  # lazily: only large outputs need it
+    import pyarrow.compute as pc
+
+    text = pc.cast(pa.array(flat), pa.string())
+    whole = pc.invert(pc.match_substring(text, "."))
+    strings: list[str] = pc.if_else(
+        whole, pc.binary_join_element_wise(text, ".0", ""), text
+    ).to_pylist()
+    magnitude = np.abs(flat)
+    with np.errstate(invalid="ignore"):
+        plain = ((magnitude >= PLAIN_RANGE[0]) & (magnitude < PLAIN_RANGE[1])) | (flat == 0)
+    plain &= ~np.asarray(pc.match_substring(text, "e"), dtype=bool)
+    odd = np.flatnonzero(~plain)
+    if odd.size > flat.size // 2:  # mostly tiny/huge values: NumPy alone is faster
+        return list(flat.astype(str).tolist())
+    for i, value in zip(odd.tolist(), flat[odd].astype(str).tolist(), strict=True):
+        strings[i] = value
+    return strings
+
+
 def short_floats(values: np.ndarray) -> list[Any]:
     """Float32 values as Python floats in shortest decimal form (0.43, not 0.4300000071525879)."""
     if values.dtype.kind in "iub":

@@ -25,6 +25,7 @@ unprivileged `boostbox` account (serving.identity). Nothing is written outside /
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -128,11 +129,18 @@ class Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Flask:
         try:
             if self.registry is not None:
-                return create_multi_model_app(self.registry, self.config)
-            return build_app(self.config, self.monitoring)
+                app = create_multi_model_app(self.registry, self.config)
+            else:
+                app = build_app(self.config, self.monitoring)
         except (ModelLoadError, ConfigError) as e:
             logger.error("boostbox serve: cannot load the model: %s", e)
             sys.exit(WORKER_BOOT_ERROR)
+        # A loaded worker holds ~144k objects the cyclic GC tracks (numpy, xgboost, flask, the
+        # model's arrays): one full collection of them took 77 ms CPU here, while every request
+        # thread of the worker waits. Freezing them leaves the collector only what requests
+        # create (full collection after it: < 0.1 ms); they live as long as the worker anyway.
+        gc.freeze()
+        return app
 
 
 def main(environ: Mapping[str, str] = os.environ) -> int:

@@ -146,3 +146,59 @@ def test_invalid_utf8_bytes_are_a_parse_error() -> None:
 def test_utf8_bom_is_dropped_from_bytes(lines: int) -> None:
     out = parse_csv(b"\xef\xbb\xbf" + big("1,2", lines).encode())
     assert out.shape == (lines, 2)
+
+
+def _plain_numbers(rows: int, seed: int) -> str:
+    """Numbers written the ways clients write them: fixed, %g, 17 digits, ints, exponents,
+    float32 extremes and beyond, negative zero, empty cells."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(scale=10.0 ** rng.integers(-40, 38, size=(rows, 6)))
+    styles = [
+        lambda v: f"{v:.6f}",
+        lambda v: f"{v:g}",
+        lambda v: f"{v:.17g}",
+        lambda v: str(int(v)) if abs(v) < 1e18 else f"{v:e}",
+        lambda v: repr(float(np.float32(v))),
+        lambda v: f"{v:.9e}".replace("e+", "E"),
+    ]
+    extremes = ["3.4028235e38", "3.4028236e38", "1e39", "-1e39", "1.4e-45", "7e-46", "-0", ""]
+    lines = []
+    for i, row in enumerate(values.tolist()):
+        cells = [styles[(i + j) % len(styles)](v) for j, v in enumerate(row)]
+        cells.append(extremes[i % len(extremes)])
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_arrow_path_agrees_with_the_python_path(seed: int) -> None:
+    """pyarrow reads plain numbers to the same float32 values as Python's float() does."""
+    from boostbox.formats.csv import _parse_csv_arrow
+
+    text = _plain_numbers(2000, seed)
+    with np.errstate(over="ignore"):  # beyond float32: inf, as parse_csv makes it silently
+        fast = _parse_csv_arrow(text.encode(), ",")
+        reference = textformats_python(text)
+    assert fast is not None
+    assert isinstance(reference, np.ndarray)
+    np.testing.assert_array_equal(fast, reference)
+    np.testing.assert_array_equal(np.signbit(fast), np.signbit(reference))
+
+
+@pytest.mark.parametrize(
+    "odd",
+    ["NA", "nan", " 1", "1 ", "1_0", "x", '"1"', "0x1p3", "1e", ".", "-", "1,2"],
+)
+def test_arrow_path_leaves_anything_else_to_the_other_parsers(odd: str) -> None:
+    """A cell that is not a plain number (or a ragged row) is declined or read as Python does."""
+    from boostbox.formats.csv import _parse_csv_arrow
+
+    text = big("1,2", SMALL_TEXT) + f"3,{odd}\n" + big("4,5", 10)
+    fast = _parse_csv_arrow(text.encode(), ",")
+    reference = textformats_python(text)
+    if fast is not None:
+        assert isinstance(reference, np.ndarray)
+        np.testing.assert_array_equal(fast, reference)
+    expected = parse_csv(text, source="f") if isinstance(reference, np.ndarray) else None
+    if expected is not None:
+        np.testing.assert_array_equal(expected, reference)

@@ -11,7 +11,8 @@ import pytest
 
 from boostbox.formats.recordio import frames as _frames
 from boostbox.serving.codecs import ENCODERS
-from boostbox.serving.outputs import Output, Selection
+from boostbox.serving.codecs.common import rows_text
+from boostbox.serving.outputs import FAST_TEXT_MIN, Output, Selection, float32_text
 
 ALL = ("predicted_label", "labels", "probability", "probabilities", "raw_score", "raw_scores")
 
@@ -147,3 +148,28 @@ def test_recordio_output_has_one_record_per_prediction() -> None:
     record.ParseFromString(frames[1])
     assert list(record.label["predicted_label"].float32_tensor.values) == [1.0]
     assert list(record.label["probabilities"].float32_tensor.values) == [0.25, 0.75]
+
+
+@pytest.mark.parametrize("size", [10, FAST_TEXT_MIN, 5000])
+@pytest.mark.parametrize("kind", ["probabilities", "any-bits", "magnitudes", "whole", "special"])
+def test_float32_text_is_numpys_text(size: int, kind: str) -> None:
+    """The fast formatter writes every value exactly as NumPy's str(np.float32(v)) does."""
+    rng = np.random.default_rng(size)
+    if kind == "probabilities":
+        values = rng.random(size).astype(np.float32)
+    elif kind == "any-bits":
+        values = rng.integers(0, 2**32, size=size, dtype=np.uint64).astype(np.uint32)
+        values = values.view(np.float32)
+    elif kind == "magnitudes":
+        values = (rng.random(size) * 10.0 ** rng.uniform(-6, 8, size)).astype(np.float32)
+        values *= rng.choice(np.asarray([-1, 1], dtype=np.float32), size)
+    elif kind == "whole":
+        values = rng.integers(-200_000, 200_000, size).astype(np.float32)
+    else:
+        edges = [0.0, -0.0, 1e-3, 1e5, 99999.99, 1e-4, 1e6, np.nan, np.inf, -np.inf, 1.0, 0.5]
+        values = np.resize(np.asarray(edges, dtype=np.float32), size)
+        values[::3] = np.nextafter(values[::3], np.float32(np.inf))
+    np.testing.assert_array_equal(float32_text(values), values.astype(str))
+    two_d = Output(key="score", values=np.resize(values, (size // 2, 2)))
+    expected = [",".join(row) for row in two_d.values.astype(str).tolist()]
+    assert rows_text(two_d) == expected

@@ -9,7 +9,7 @@ import numpy as np
 
 from boostbox.errors import BadRequest, ParseError, UnknownCharset, UnsupportedMediaType
 from boostbox.formats.text import decode
-from boostbox.serving.outputs import Output, short_floats
+from boostbox.serving.outputs import Output, float32_text, short_floats
 
 
 class Frame(NamedTuple):
@@ -48,9 +48,11 @@ def plain_rows(output: Output) -> list[Any]:
 def rows_text(output: Output) -> list[str]:
     """Per-record CSV lines of a plain output: values comma-joined, extra dimensions flattened."""
     values = output.values
-    if values.dtype.kind not in "iub":
-        values = values.astype(np.float32)
-    strings = values.astype(str)
-    if strings.ndim == 1:
-        return list(strings.tolist())
-    return [",".join(row) for row in strings.reshape(strings.shape[0], -1).tolist()]
+    if values.dtype.kind in "iub":
+        strings = list(values.astype(str).reshape(-1).tolist())
+    else:
+        strings = float32_text(values)
+    if values.ndim == 1:
+        return strings
+    width = int(np.prod(values.shape[1:]))
+    return [",".join(strings[i : i + width]) for i in range(0, len(strings), width)]
