@@ -135,6 +135,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-train", action="store_true", help="skip the training comparison")
     parser.add_argument("--train-formats", help="comma list of training formats (csv,libsvm)")
     parser.add_argument("--train-rows", type=int, help="rows of the training files")
+    parser.add_argument("--train-repeats", type=int, help="rounds of (reference, boostbox)")
     parser.add_argument("--no-pin", action="store_true", help="no taskset/--cpuset-cpus pinning")
     parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--output", help="results JSON path (default bench/results.json)")
@@ -153,6 +154,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = replace(settings, train_formats=formats)
     if args.train_rows is not None:
         settings = replace(settings, train_rows=args.train_rows)
+    if args.train_repeats:
+        settings = replace(settings, train_repeats=args.train_repeats)
     settings = replace(settings, load_generator=args.load_generator)
     if args.no_train:
         settings = replace(settings, train_rows=0)
