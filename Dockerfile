@@ -46,6 +46,9 @@ RUN /opt/venv/bin/pip --version
 RUN /opt/venv/bin/python -c "import io, pandas, pyarrow as pa, pyarrow.parquet as pq; \
 b = io.BytesIO(); pandas.DataFrame({'a': [1.0]}).to_parquet(b); \
 pq.ParquetFile(pa.BufferReader(b.getvalue()), pre_buffer=False).read(use_threads=False)"
+# The compiled libsvm reader (boostbox.formats.libsvmnative loads it with ctypes).
+COPY container/boostbox/formats/libsvmreader.c /tmp/libsvmreader.c
+RUN gcc -O2 -fPIC -shared -Wall -Wextra -Werror -o /opt/_libsvmreader.so /tmp/libsvmreader.c
 
 # --- runtime stage ----------------------------------------------------------------------
 FROM debian:trixie-slim
@@ -55,6 +58,7 @@ RUN apt-get update -q \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /usr/share/doc/* /usr/share/man/*
 COPY --from=build /opt/venv /opt/venv
 COPY container/boostbox /opt/boostbox/boostbox
+COPY --from=build /opt/_libsvmreader.so /opt/boostbox/boostbox/formats/_libsvmreader.so
 # SageMaker runs containers as root and mounts /opt/ml root-owned. `serve` started as root
 # keeps only gunicorn's master as root: its workers (which parse request bodies) switch to
 # the unprivileged `boostbox` account (BOOSTBOX_WORKER_USER). `train` stays root: it writes

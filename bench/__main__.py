@@ -96,15 +96,19 @@ def run(settings: Settings) -> tuple[dict[str, Any], list[str]]:
         logger.warning("wrk not found: the Python load generator caps throughput far lower")
     loadgen = LoadGenerator(wrk, settings.work_dir / "wrk", settings.client_cpus)
     raw: dict[str, Any] = {"environment": environment(settings, loadgen)}
-    booster = data.ensure_model(settings.model_dir, settings.work_dir / "mlserver-model")
-    payloads = data.ensure_payloads(
-        settings.payload_dir, batch_rows=settings.batch_rows, large_bytes=settings.batch_large_bytes
-    )
-    expected = float(booster.inplace_predict(payloads.one_row)[0])
-    raw |= measure_inprocess(settings, booster, payloads)
     raw["image_size_mb"] = servers.image_size_mb(settings.image)
-    measured, failed = measure_stacks(settings, payloads, loadgen, expected)
-    raw |= measured
+    failed: list[str] = []
+    if settings.stacks:  # `--stacks none`: the training comparison only
+        booster = data.ensure_model(settings.model_dir, settings.work_dir / "mlserver-model")
+        payloads = data.ensure_payloads(
+            settings.payload_dir,
+            batch_rows=settings.batch_rows,
+            large_bytes=settings.batch_large_bytes,
+        )
+        expected = float(booster.inplace_predict(payloads.one_row)[0])
+        raw |= measure_inprocess(settings, booster, payloads)
+        measured, failed = measure_stacks(settings, payloads, loadgen, expected)
+        raw |= measured
     if settings.train_rows > 0 and settings.train_formats:
         files = data.ensure_training_files(
             settings.train_dir, settings.train_rows, settings.train_formats
@@ -125,8 +129,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds-long run, cheap stacks only")
     parser.add_argument("--duration", type=float, help="seconds per load point")
-    parser.add_argument("--stacks", help="comma list of stacks (boostbox,floor,byoc,mlserver,...)")
+    parser.add_argument(
+        "--stacks", help="comma list of stacks (boostbox,floor,byoc,mlserver,...), or none"
+    )
     parser.add_argument("--no-train", action="store_true", help="skip the training comparison")
+    parser.add_argument("--train-formats", help="comma list of training formats (csv,libsvm)")
+    parser.add_argument("--train-rows", type=int, help="rows of the training files")
+    parser.add_argument("--train-repeats", type=int, help="rounds of (reference, boostbox)")
     parser.add_argument("--no-pin", action="store_true", help="no taskset/--cpuset-cpus pinning")
     parser.add_argument("--load-generator", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--output", help="results JSON path (default bench/results.json)")
@@ -138,7 +147,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.duration:
         settings = replace(settings, duration_s=args.duration)
     if args.stacks:
-        settings = replace(settings, stacks=tuple(s.strip() for s in args.stacks.split(",")))
+        names = tuple(s.strip() for s in args.stacks.split(",") if s.strip() != "none")
+        settings = replace(settings, stacks=names)
+    if args.train_formats:
+        formats = tuple(f.strip() for f in args.train_formats.split(","))
+        settings = replace(settings, train_formats=formats)
+    if args.train_rows is not None:
+        settings = replace(settings, train_rows=args.train_rows)
+    if args.train_repeats:
+        settings = replace(settings, train_repeats=args.train_repeats)
     settings = replace(settings, load_generator=args.load_generator)
     if args.no_train:
         settings = replace(settings, train_rows=0)
@@ -157,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = set(settings.stacks) - set(stacks.STARTERS)
     if unknown:
         raise SystemExit(f"unknown stacks: {', '.join(sorted(unknown))}")
+    unknown = set(settings.train_formats) - set(training.CONTENT_TYPES)
+    if unknown:
+        raise SystemExit(f"unknown training formats: {', '.join(sorted(unknown))}")
     started = time.monotonic()
     raw, failed = run(settings)
     rows = report.all_rows(raw, settings.concurrencies)

@@ -74,3 +74,11 @@ def test_a_failing_peer_does_not_stop_the_other_stacks(
         assert bench_main.report_failures(failed, out) == 1
     assert "FAILED section mlserver: MLServer needs python3.12" in caplog.text
     assert bench_main.report_failures([], out) == 0
+
+
+def test_the_training_comparison_can_run_alone() -> None:
+    args = ["--stacks", "none", "--train-formats", "libsvm", "--train-rows", "1000"]
+    settings = bench_main.settings_from(bench_main.parse_args(args))
+    assert settings.stacks == ()
+    assert settings.train_formats == ("libsvm",)
+    assert settings.train_rows == 1000

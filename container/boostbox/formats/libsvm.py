@@ -1,11 +1,11 @@
 """libsvm text: `label[:weight] index:value ...`, for training files and request bodies.
 
 `parse_libsvm` defines the format and names bad lines, but runs token by token in Python
-(~19 us a 28-feature line). Training files go through `parse_libsvm_fast` first:
-`formats.libsvmscan` (NumPy + pyarrow over whole blocks, ~0.3 us a line; scikit-learn's
-reader, used before, took ~14 us), only on input both readers read alike; anything else
-(weights, qid, odd line breaks, see `_plain` and libsvmscan) returns None and the Python
-parser decides.
+(~19 us a 28-feature line). Training files go through `formats.libsvmnative` first (the
+compiled reader, which streams the file and hands unsure lines back to this parser), or,
+where it is not built, `parse_libsvm_fast`: `formats.libsvmscan` (NumPy + pyarrow over whole
+blocks, ~0.3 us a line), only on input both readers read alike; anything else (weights, qid,
+odd line breaks, see `_plain` and libsvmscan) returns None and the Python parser decides.
 """
 
 from __future__ import annotations
@@ -125,6 +125,17 @@ def _libsvm_line(
     return label, weight, indices, values, bare
 
 
+def warn_bare(source: str, first: int, count: int) -> None:
+    """The one warning for indices without a value (`8:`), naming the first such line."""
+    logger.warning(
+        "%s: line %d has an index without a value (e.g. '8:'); read as 0, as XGBoost's "
+        "libsvm parser does (%d line(s) like it).",
+        source,
+        first,
+        count,
+    )
+
+
 @overflow_is_inf
 def parse_libsvm(
     text: str, *, source: str = "<request>", first_line: int = 1, labelled: bool = False
@@ -174,13 +185,7 @@ def parse_libsvm(
     )
     matrix.sum_duplicates()
     if bare_lines:
-        logger.warning(
-            "%s: line %d has an index without a value (e.g. '8:'); read as 0, as XGBoost's "
-            "libsvm parser does (%d line(s) like it).",
-            source,
-            bare_lines[0],
-            len(bare_lines),
-        )
+        warn_bare(source, bare_lines[0], len(bare_lines))
     label_array = np.asarray(labels, dtype=np.float32)
     weight_array = np.asarray(weights, dtype=np.float32) if any_weight else None
     return matrix, label_array, weight_array

@@ -27,6 +27,8 @@ ALLOWED = np.zeros(256, dtype=bool)
 ALLOWED[[ord(c) for c in "0123456789.+-eE: \t\r\n"]] = True
 ONE_PER_LINE = bytes.maketrans(b" \t\r:", b"\n\n\n\n")
 MAX_INDEX_DIGITS = 15
+MAX_INDEX = 2**32 - 2
+"""formats.libsvm.MAX_INDEX (XGBoost's feature ids are 32-bit); larger indices are declined."""
 """Longer indices go to the Python parser (float64 holds integers exactly up to 2**53)."""
 
 type Block = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -136,6 +138,8 @@ def scan_libsvm(data: bytes) -> tuple[sp.csr_matrix, np.ndarray] | None:
     indices = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
     values = np.concatenate([p[3] for p in parts]) if parts else np.empty(0, np.float32)
     del parts
+    if indices.size and indices.max() > MAX_INDEX:
+        return None  # the Python parser names the index XGBoost cannot hold
     width = int(indices.max()) + 1 if indices.size else 0
     index_type = np.int32 if width < 2**31 - 1 and indices.size < 2**31 else np.int64
     indptr = np.zeros(labels.size + 1, dtype=index_type)

@@ -13,6 +13,7 @@ top holds at most one item (the odd one left behind by its compaction).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ TRANSPOSE_BLOCK = 4096
 """Rows per block when a row-major matrix is turned into contiguous columns."""
 SUMMARY_THREADS = 4
 """Columns summarised at once (NumPy's sorts and searches release the GIL)."""
+SPARSE_BLOCK_ENTRIES = 1 << 23
+"""Stored values of a sparse matrix gathered into columns at a time (~64 MB of copies)."""
 
 type Matrix = np.ndarray | sp.csr_matrix | sp.csc_matrix
 
@@ -174,31 +177,60 @@ def present_values(column: np.ndarray) -> np.ndarray:
     return column[np.isfinite(column)]
 
 
+def sparse_column_blocks(
+    matrix: sp.csr_matrix | sp.csc_matrix, block: int = SPARSE_BLOCK_ENTRIES
+) -> Iterator[list[np.ndarray]]:
+    """A sparse matrix's stored values column by column, a few columns at a time: a CSR
+    matrix is not copied whole into CSC (that doubled a large training set's memory)."""
+    width = int(matrix.shape[1])
+    if matrix.format != "csr":
+        csc = sp.csc_matrix(matrix)
+        yield [csc.data[csc.indptr[j] : csc.indptr[j + 1]] for j in range(width)]
+        return
+    counts = np.bincount(matrix.indices, minlength=width)
+    first = 0
+    while first < width:
+        last, total = first + 1, int(counts[first])
+        while last < width and total + counts[last] <= block:
+            total += int(counts[last])
+            last += 1
+        mask = matrix.indices >= first
+        mask &= matrix.indices < last
+        indices, data = matrix.indices[mask], matrix.data[mask]
+        del mask
+        yield [data[indices == j] for j in range(first, last)]
+        first = last
+
+
+def _summarize_columns(
+    columns: list[np.ndarray], names: list[str], rows: int
+) -> list[ColumnSummary]:
+    def one(k: int) -> ColumnSummary:
+        return summarize(names[k], present_values(np.asarray(columns[k])), rows)
+
+    workers = max(1, min(SUMMARY_THREADS, cpu_count(), len(columns)))
+    if workers == 1:
+        return [one(k) for k in range(len(columns))]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, range(len(columns))))
+
+
 def summarize_matrix(matrix: Matrix | list[Matrix], names: list[str]) -> list[ColumnSummary]:
     """One summary per column; sparse absent entries are missing, as XGBoost reads them.
-    `matrix` may come as row blocks of the same width (stacked here column by column)."""
+    `matrix` may come as row blocks of the same width (dense ones are transposed together)."""
     blocks = matrix if isinstance(matrix, list) else [matrix]
     rows = sum(int(b.shape[0]) for b in blocks)
     dense = [b for b in blocks if isinstance(b, np.ndarray)]
+    column_sets: Iterable[list[np.ndarray]]
     if len(dense) == len(blocks):
-        columns = columns_first(dense)
-
-        def column(j: int) -> np.ndarray:
-            return np.asarray(columns[j])
+        column_sets = [list(columns_first(dense))]
     else:
-        csc = sp.csc_matrix(blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr"))
-
-        def column(j: int) -> np.ndarray:
-            return np.asarray(csc.data[csc.indptr[j] : csc.indptr[j + 1]])
-
-    def one(j: int) -> ColumnSummary:
-        return summarize(names[j], present_values(column(j)), rows)
-
-    workers = max(1, min(SUMMARY_THREADS, cpu_count(), len(names)))
-    if workers == 1:
-        return [one(j) for j in range(len(names))]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(one, range(len(names))))
+        csr = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+        column_sets = sparse_column_blocks(csr)
+    out: list[ColumnSummary] = []
+    for columns in column_sets:
+        out += _summarize_columns(columns, names[len(out) : len(out) + len(columns)], rows)
+    return out
 
 
 def prediction_columns(predictions: np.ndarray) -> tuple[np.ndarray, list[str]]:

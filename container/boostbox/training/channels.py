@@ -94,10 +94,12 @@ def list_files(folder: Path, channel: str) -> list[Path]:
 
 def _combine(parts: Sequence[Dataset], channel: str) -> Dataset:
     first = parts[0]
-    if any(sp.issparse(p.features) for p in parts):
+    if len(parts) == 1 and sp.issparse(first.features):
+        features: Matrix = first.features  # sp.vstack would copy every array of the CSR
+    elif any(sp.issparse(p.features) for p in parts):
         width = max(p.num_features for p in parts)
         blocks = [widen(sp.csr_matrix(p.features), width) for p in parts]
-        features: Matrix = sp.vstack(blocks, format="csr")
+        features = sp.vstack(blocks, format="csr")
     else:
         for part in parts[1:]:
             if part.num_features != first.num_features or part.feature_names != first.feature_names:

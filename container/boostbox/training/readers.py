@@ -19,9 +19,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from boostbox.errors import DataError, ParseError
-from boostbox.formats import text
+from boostbox.formats import libsvmnative, text
 from boostbox.formats.csv import parse_csv
-from boostbox.formats.libsvm import parse_libsvm, parse_libsvm_fast
+from boostbox.formats.libsvm import parse_libsvm, parse_libsvm_fast, warn_bare
 from boostbox.formats.parquet import read_table
 from boostbox.formats.recordio import read_records
 from boostbox.training.dataset import Dataset
@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 GZIP_MAGIC = b"\x1f\x8b"
 INF_SCAN_ROWS = 1 << 16
 """Rows checked for infinite features at a time (a bool mask of this many rows)."""
+LINE_WINDOW = 1 << 20
+"""Text looked at for a refused line (the whole rest of the file if the line is longer)."""
+
+type Rows = tuple[sp.csr_matrix, np.ndarray, np.ndarray | None]
+"""A libsvm file read: (features CSR, labels, weights or None)."""
 
 
 @dataclass(frozen=True)
@@ -211,8 +216,61 @@ def csv_dataset(
     return Dataset(features, labels, weights, files=(str(path),))
 
 
+def _check_libsvm(
+    parsed: Rows, path: Path, content: str | bytes | None, first_line: int = 1
+) -> None:
+    features, labels, weights = parsed
+    _check_column(labels, "label", path, content, _is_libsvm_data, first_line)
+    if weights is not None:
+        _check_column(weights, "weight", path, content, _is_libsvm_data, first_line)
+    _check_features(features, path, content, _is_libsvm_data, lambda i: f"index {i}", first_line)
+
+
+def _judge_line(path: Path, options: ReadOptions, stopped: libsvmnative.Stopped) -> None:
+    """The compiled reader refused a line: the Python parser words the error (DataError)."""
+    content = _read_text(path, options)  # a file that does not decode fails here, as before
+    window = content[stopped.offset : stopped.offset + LINE_WINDOW]
+    if len(window) == LINE_WINDOW and len(window.splitlines()) < 2:  # the line goes on
+        window = content[stopped.offset :]
+    text = window.decode("ascii") if isinstance(window, bytes) else window
+    line = text.splitlines()[0] if text else ""
+    try:
+        parse_libsvm(line, source=str(path), first_line=stopped.line, labelled=True)
+    except ParseError as e:
+        raise DataError(str(e)) from e
+    logger.debug("%s: line %d: the Python parser reads it; it reads the file.", path, stopped.line)
+
+
+def _read_native(path: Path, options: ReadOptions) -> Rows | None:
+    """The compiled reader's result, or None where the Python parser must read the file."""
+    library = libsvmnative.load()
+    if library is None or not text.is_utf8(options.params):
+        return None
+    with path.open("rb") as f:
+        gzipped = f.read(2) == GZIP_MAGIC
+        f.seek(0)
+        got = None if gzipped else libsvmnative.parse_file(library, f, path.stat().st_size)
+    if got is None:
+        got = libsvmnative.parse_bytes(library, read_bytes(path))
+    if isinstance(got, libsvmnative.Stopped):
+        if got.error:
+            _judge_line(path, options, got)
+        return None
+    if got.bare_lines:
+        warn_bare(str(path), got.first_bare, got.bare_lines)
+    return got.matrix, got.labels, got.weights
+
+
 def read_libsvm(path: Path, options: ReadOptions) -> Dataset:
     """XGBoost's libsvm rule: the first token is label[:weight]; index i is column i."""
+    parsed = _read_native(path, options)
+    if parsed is not None:
+        try:  # values are checked first; the text is read again only to name a bad line
+            _check_libsvm(parsed, path, None)
+        except DataError:
+            _check_libsvm(parsed, path, _read_text(path, options))
+            raise
+        return Dataset(parsed[0], parsed[1], parsed[2], files=(str(path),))
     return libsvm_dataset(path, _read_text(path, options))
 
 
@@ -226,11 +284,8 @@ def libsvm_dataset(path: Path, content: str | bytes, *, first_line: int = 1) -> 
             parsed = parse_libsvm(content, source=str(path), first_line=first_line, labelled=True)
         except ParseError as e:
             raise DataError(str(e)) from e
+    _check_libsvm(parsed, path, content, first_line)
     features, labels, weights = parsed
-    _check_column(labels, "label", path, content, _is_libsvm_data, first_line)
-    if weights is not None:
-        _check_column(weights, "weight", path, content, _is_libsvm_data, first_line)
-    _check_features(features, path, content, _is_libsvm_data, lambda i: f"index {i}", first_line)
     return Dataset(features, labels, weights, files=(str(path),))
 
 

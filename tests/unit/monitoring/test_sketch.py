@@ -15,6 +15,7 @@ from boostbox.monitoring.sketch import (
     kll_capacity,
     kll_from_sorted,
     kll_weight,
+    sparse_column_blocks,
     summarize,
     summarize_matrix,
 )
@@ -97,3 +98,19 @@ def test_serving_bins_the_training_data_exactly_as_the_baseline(reference: Refer
     single.observe(head, None)
     single.observe(head[:1], None)
     assert np.array_equal(small.totals(), single.totals())
+
+
+@pytest.mark.parametrize("block", [1, 50, 1 << 23])
+def test_sparse_columns_gathered_in_blocks_are_the_csc_columns(block: int) -> None:
+    rng = np.random.default_rng(3)
+    dense = rng.normal(size=(200, 9)).astype(np.float32)
+    dense[rng.random(dense.shape) < 0.6] = 0
+    csr, csc = sp.csr_matrix(dense), sp.csc_matrix(dense)
+    columns = [column for part in sparse_column_blocks(csr, block) for column in part]
+    assert len(columns) == 9
+    for j, column in enumerate(columns):
+        np.testing.assert_array_equal(column, csc.data[csc.indptr[j] : csc.indptr[j + 1]])
+    names = [f"f{j}" for j in range(9)]
+    pairs = zip(summarize_matrix(csr, names), summarize_matrix(csc, names), strict=True)
+    for ours, theirs in pairs:
+        assert ours.present == theirs.present and ours.maximum == theirs.maximum
