@@ -101,6 +101,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--seconds", type=float, default=5.0, help="HTTP seconds per load point (default 5)"
     )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="HTTP A/A run: both containers without monitoring (this machine's noise floor)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -118,7 +123,8 @@ def summary_line(result: dict[str, Any]) -> str:
     for key, found in result.get("serving", {}).items():
         if key.startswith("c="):
             parts.append(
-                f"HTTP 1-row {key} on/off throughput {found['on_over_off_rps']:.3f}, "
+                ("HTTP A/A control " if result["serving"]["control"] else "HTTP ")
+                + f"1-row {key} on/off throughput {found['on_over_off_rps']:.3f}, "
                 f"p99 {found['on_over_off_p99']:.3f}"
             )
     return "monitoring overhead: " + ("; ".join(parts) or "nothing measured")
@@ -152,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         loadgen = LoadGenerator(wrk, settings.work_dir / "wrk", settings.client_cpus)
         result["load_generator"] = loadgen.tool
         rounds, seconds = (2, 1.0) if args.smoke else (args.rounds, args.seconds)
-        result["serving"] = serving_overhead(settings, loadgen, rounds, seconds)
+        result["serving"] = serving_overhead(settings, loadgen, rounds, seconds, args.control)
     result["summary"] = summary_line(result)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s", args.output)

@@ -117,10 +117,10 @@ def monitored_model(settings: Settings) -> Path:
 
 
 def _started(
-    settings: Settings, model: Path, side: str
+    settings: Settings, model: Path, monitoring: bool
 ) -> contextlib.AbstractContextManager[servers.Running]:
     """The bench model served by the image, with BOOSTBOX_MONITORING on or off."""
-    env = stacks.serving_env(settings) | {"BOOSTBOX_MONITORING": str(side == "on").lower()}
+    env = stacks.serving_env(settings) | {"BOOSTBOX_MONITORING": str(monitoring).lower()}
     return servers.container(
         settings.image,
         ["serve"],
@@ -153,12 +153,13 @@ def _side_summary(results: list[LoadResult]) -> dict[str, float]:
 
 
 def serving_overhead(
-    settings: Settings, loadgen: LoadGenerator, rounds: int, seconds: float
+    settings: Settings, loadgen: LoadGenerator, rounds: int, seconds: float, control: bool = False
 ) -> dict[str, Any]:
     """Two containers at once on the same CPUs, monitoring on and off, loaded in turn (one
     idles while the other is measured): `rounds` rounds of 1-row CSV at each concurrency,
     on/off then off/on. Per concurrency: req/s of each side (all its rounds), median p99,
-    and the ratios on / off."""
+    and the ratios on / off. `control`: both containers without monitoring (an A/A run:
+    how far apart two identical containers come out on this machine)."""
     model = monitored_model(settings)
     body = data.ensure_payloads(
         settings.payload_dir, batch_rows=settings.batch_rows, large_bytes=settings.batch_large_bytes
@@ -168,7 +169,10 @@ def serving_overhead(
     }
     with contextlib.ExitStack() as stack:
         urls = {
-            side: stack.enter_context(_started(settings, model, side)).base_url + "/invocations"
+            side: stack.enter_context(
+                _started(settings, model, side == "on" and not control)
+            ).base_url
+            + "/invocations"
             for side in ("on", "off")
         }
         for url in urls.values():
@@ -183,7 +187,8 @@ def serving_overhead(
                     )
                     sides[side].append(result)
         checked = {side: _monitoring_status(url) for side, url in urls.items()}
-    out: dict[str, Any] = {"rounds": rounds, "seconds": seconds, "monitoring_endpoint": checked}
+    out: dict[str, Any] = {"rounds": rounds, "seconds": seconds, "control": control}
+    out["monitoring_endpoint"] = checked
     for conns, sides in runs.items():
         summary = {side: _side_summary(results) for side, results in sides.items()}
         out[f"c={conns}"] = summary | {
