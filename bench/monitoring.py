@@ -8,17 +8,21 @@
   to one core, with and without a Monitor, for a 1-row CSV and a 1,000-row CSV batch: blocks
   of requests in alternating order (on/off, off/on, ...), CPU time per request, so other
   processes on a shared machine count on neither side. Gives us/request of each side, what
-  monitoring adds, the throughput ratio on / off (median of the pairs), and the recording
-  calls alone (observe + request). Target: 1-row on / off >= 0.95.
+  monitoring adds, the throughput ratio on / off (median of the pairs), an A/A control (two
+  apps without monitoring: this machine's noise floor), and the recording calls alone
+  (observe + request). Target: 1-row on / off >= 0.95.
 - serving: two `docker run IMAGE serve` containers at once on the same CPUs (bench model with
   its baseline), BOOSTBOX_MONITORING true and false, loaded in turn with 1-row CSV by the main
   bench's load generator (wrk, pinned as in `python -m bench`): ROUNDS rounds at c=1 and c=8,
-  on/off then off/on. Per concurrency: req/s over all rounds, median p99, ratios on / off.
+  on/off and off/on, half of them with the containers started in the other order (the first
+  started one came out up to 15 % apart in A/A runs). Per concurrency: req/s over all rounds,
+  median p99, ratios on / off; `--control` runs it with monitoring off in both (A/A).
   Target: throughput on / off >= 0.95.
 
 About 3-4 minutes (training ~1 min on 2 cores, in-process ~15 s, HTTP ~2 min with the
 defaults). Ends with one line on stdout: `monitoring overhead: ...` with the ratios.
-Writes bench/monitoring-results.json.
+Writes bench/monitoring-results.json. Run it as `make bench` runs `python -m bench`:
+`PYTHONPATH=local_test BOOSTBOX_IMAGE=boostbox:TAG .venv/bin/python -m bench.monitoring`.
 """
 
 from __future__ import annotations
@@ -119,6 +123,7 @@ def summary_line(result: dict[str, Any]) -> str:
             parts.append(
                 f"in-process {name} on/off throughput {found['on_over_off_throughput']:.3f} "
                 f"({found['added_us_per_request']:+g} us/request)"
+                + (f", A/A control {found['control_off_over_off']:.3f}" if name == "1-row" else "")
             )
     for key, found in result.get("serving", {}).items():
         if key.startswith("c="):

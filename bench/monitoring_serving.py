@@ -74,7 +74,8 @@ def _ab(posts: dict[str, Callable[[], object]], calls: int, pairs: int) -> dict[
 def inprocess_overhead(model: Path, batch: Path, pairs: int) -> dict[str, Any]:
     """The serving app in this process (Flask test client through the lean path, no HTTP),
     pinned to one core, with and without a Monitor: 1-row CSV and a batch CSV, interleaved
-    A/B in CPU time; plus the recording calls alone."""
+    A/B in CPU time; an A/A control (two apps without monitoring, 1-row: how far apart two
+    identical apps come out); plus the recording calls alone."""
     predictor = Predictor(artifact.load(model))
     reference = load_reference(model)
     assert reference is not None
@@ -85,6 +86,7 @@ def inprocess_overhead(model: Path, batch: Path, pairs: int) -> dict[str, Any]:
         "on": create_app(predictor, ServingConfig(), Monitor(reference)).test_client(),
         "off": create_app(predictor, ServingConfig()).test_client(),
     }
+    twin = create_app(predictor, ServingConfig()).test_client()  # A/A control: both off
     out: dict[str, Any] = {"batch_rows": len(rows)}
     with inprocess.pinned("1" if cpu_count() > 1 else ""):
         for name, body in bodies.items():
@@ -94,6 +96,14 @@ def inprocess_overhead(model: Path, batch: Path, pairs: int) -> dict[str, Any]:
             }
             calls = 50 if name == "1-row" else 3
             out[name] = _ab(posts, calls, pairs if name == "1-row" else max(2, pairs // 5))
+        twins: dict[str, Callable[[], object]] = {
+            side: functools.partial(
+                client.post, "/invocations", data=bodies["1-row"], content_type=CSV
+            )
+            for side, client in (("on", twin), ("off", apps["off"]))
+        }
+        control = _ab(twins, 50, max(2, pairs // 2))
+        out["1-row"]["control_off_over_off"] = control["on_over_off_throughput"]
         for name, block in (("1-row", row), ("batch", rows)):
             monitor = Monitor(reference)
             out[name]["recording_cpu_us"] = round(
@@ -152,14 +162,35 @@ def _side_summary(results: list[LoadResult]) -> dict[str, float]:
     }
 
 
+def _round(
+    loadgen: LoadGenerator,
+    urls: dict[str, str],
+    body: Path,
+    runs: dict[int, dict[str, list[LoadResult]]],
+    seconds: float,
+    *,
+    flip: bool,
+) -> None:
+    """One load point per concurrency and side, on first (off first when `flip`)."""
+    for conns, sides in runs.items():
+        for side in ("off", "on") if flip else ("on", "off"):
+            result = loadgen.run(urls[side], body, CSV, conns, seconds)
+            logger.info(
+                "monitoring %-3s c=%-2d %7.0f req/s, p99 %.2f ms",
+                *(side, conns, result.rps, result.p99_ms),
+            )
+            sides[side].append(result)
+
+
 def serving_overhead(
     settings: Settings, loadgen: LoadGenerator, rounds: int, seconds: float, control: bool = False
 ) -> dict[str, Any]:
     """Two containers at once on the same CPUs, monitoring on and off, loaded in turn (one
     idles while the other is measured): `rounds` rounds of 1-row CSV at each concurrency,
-    on/off then off/on. Per concurrency: req/s of each side (all its rounds), median p99,
-    and the ratios on / off. `control`: both containers without monitoring (an A/A run:
-    how far apart two identical containers come out on this machine)."""
+    on/off and off/on, half of them with the containers started in the other order. Per
+    concurrency: req/s of each side (all its rounds), median p99, and the ratios on / off.
+    `control`: both containers without monitoring (an A/A run: how far apart two identical
+    containers come out on this machine)."""
     model = monitored_model(settings)
     body = data.ensure_payloads(
         settings.payload_dir, batch_rows=settings.batch_rows, large_bytes=settings.batch_large_bytes
@@ -167,26 +198,23 @@ def serving_overhead(
     runs: dict[int, dict[str, list[LoadResult]]] = {
         c: {"on": [], "off": []} for c in settings.concurrencies
     }
-    with contextlib.ExitStack() as stack:
-        urls = {
-            side: stack.enter_context(
-                _started(settings, model, side == "on" and not control)
-            ).base_url
-            + "/invocations"
-            for side in ("on", "off")
-        }
-        for url in urls.values():
-            loadgen.run(url, body, CSV, 8, settings.warmup_s)
-        for round_ in range(rounds):
-            for conns, sides in runs.items():
-                for side in ("on", "off") if round_ % 2 == 0 else ("off", "on"):
-                    result = loadgen.run(urls[side], body, CSV, conns, seconds)
-                    logger.info(
-                        "monitoring %-3s c=%-2d %7.0f req/s, p99 %.2f ms",
-                        *(side, conns, result.rps, result.p99_ms),
-                    )
-                    sides[side].append(result)
-        checked = {side: _monitoring_status(url) for side, url in urls.items()}
+    checked: dict[str, Any] = {}
+    # two halves, the containers started in opposite orders: the first-started one came
+    # out slower or faster by up to 15 % in A/A runs here, whatever it served
+    for half, starts in enumerate((("on", "off"), ("off", "on"))):
+        with contextlib.ExitStack() as stack:
+            urls = {
+                side: stack.enter_context(
+                    _started(settings, model, side == "on" and not control)
+                ).base_url
+                + "/invocations"
+                for side in starts
+            }
+            for url in urls.values():
+                loadgen.run(url, body, CSV, 8, settings.warmup_s)
+            for round_ in range(half, rounds, 2):
+                _round(loadgen, urls, body, runs, seconds, flip=round_ % 4 >= 2)
+            checked = {side: _monitoring_status(url) for side, url in urls.items()}
     out: dict[str, Any] = {"rounds": rounds, "seconds": seconds, "control": control}
     out["monitoring_endpoint"] = checked
     for conns, sides in runs.items():
