@@ -4,14 +4,25 @@
   bench's training parameters, then the baseline as `train` writes it (predictions on up to
   2**17 training rows + boostbox.monitoring.baseline.write_baseline). Target: baseline / training
   time <= a few percent.
-- in-process: the Flask app in this process, 1-row CSV through the whole pipeline, with and
-  without a Monitor, CPU time per request (blocks in alternating order, so other processes
-  on a shared machine count neither side): throughput ratio on / off. Target >= 0.95.
-- serving: `docker run IMAGE serve` on the bench model with its baseline, 1-row CSV
-  requests (wrk, pinned as in `python -m bench`), monitoring on vs BOOSTBOX_MONITORING=false,
-  in A B B A order; the best run of each side is compared. Target: on / off >= 0.95.
+- in-process: the serving app in this process (Flask test client, lean path, no HTTP) pinned
+  to one core, with and without a Monitor, for a 1-row CSV and a 1,000-row CSV batch: blocks
+  of requests in alternating order (on/off, off/on, ...), CPU time per request, so other
+  processes on a shared machine count on neither side. Gives us/request of each side, what
+  monitoring adds, the throughput ratio on / off (median of the pairs), an A/A control (two
+  apps without monitoring: this machine's noise floor), and the recording calls alone
+  (observe + request). Target: 1-row on / off >= 0.95.
+- serving: two `docker run IMAGE serve` containers at once on the same CPUs (bench model with
+  its baseline), BOOSTBOX_MONITORING true and false, loaded in turn with 1-row CSV by the main
+  bench's load generator (wrk, pinned as in `python -m bench`): ROUNDS rounds at c=1 and c=8,
+  on/off and off/on, half of them with the containers started in the other order (the first
+  started one came out up to 15 % apart in A/A runs). Per concurrency: req/s over all rounds,
+  median p99, ratios on / off; `--control` runs it with monitoring off in both (A/A).
+  Target: throughput on / off >= 0.95.
 
-Writes bench/monitoring-results.json.
+About 3-4 minutes (training ~1 min on 2 cores, in-process ~15 s, HTTP ~2 min with the
+defaults). Ends with one line on stdout: `monitoring overhead: ...` with the ratios.
+Writes bench/monitoring-results.json. Run it as `make bench` runs `python -m bench`:
+`PYTHONPATH=local_test BOOSTBOX_IMAGE=boostbox:TAG .venv/bin/python -m bench.monitoring`.
 """
 
 from __future__ import annotations
@@ -19,28 +30,23 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xgboost as xgb
 
-from bench import data, inprocess, servers, stacks
+from bench import data, servers
 from bench.loadgen import LoadGenerator, wrk_path
+from bench.monitoring_serving import inprocess_overhead, monitored_model, serving_overhead
 from bench.settings import BENCH_DIR, Settings
-from boostbox import artifact
-from boostbox.config import ServingConfig, cpu_count
-from boostbox.monitoring.baseline import load_reference, rows_to_score, write_baseline
-from boostbox.monitoring.service import Monitor
-from boostbox.serving.app import create_app
-from boostbox.serving.predictor import Predictor
+from boostbox.config import cpu_count
+from boostbox.monitoring.baseline import rows_to_score, write_baseline
 
 logger = logging.getLogger("bench.monitoring")
 
@@ -80,120 +86,53 @@ def training_cost(rows: int, rounds: int, depth: int) -> dict[str, Any]:
     return out
 
 
-def _cpu_per_call(run: Callable[[], None], calls: int) -> float:
-    """CPU seconds of this process per call: time other processes take is not counted."""
-    started = time.process_time()
-    for _ in range(calls):
-        run()
-    return (time.process_time() - started) / calls
-
-
-def inprocess_overhead(model: Path, calls: int, pairs: int) -> dict[str, Any]:
-    """The serving app in this process (Flask test client, no HTTP), 1-row CSV, with and
-    without a Monitor: `pairs` pairs of blocks in alternating order, CPU time per request;
-    the median of the per-pair ratios and the ratio of the fastest blocks. Also the
-    recording calls alone."""
-    predictor = Predictor(artifact.load(model))
-    reference = load_reference(model)
-    assert reference is not None
-    row = np.random.default_rng(3).normal(size=(1, data.N_FEATURES)).astype(np.float32)
-    body = ",".join(f"{v:.6f}" for v in row[0])
-    monitor = Monitor(reference)
-    apps = {
-        "on": create_app(predictor, ServingConfig(), monitor).test_client(),
-        "off": create_app(predictor, ServingConfig()).test_client(),
-    }
-    seconds: dict[str, list[float]] = {"on": [], "off": []}
-    prediction = predictor.predict(row)
-
-    def record() -> None:
-        monitor.observe(row, prediction)
-        monitor.request(0.001, error=False)
-
-    with inprocess.pinned("1" if cpu_count() > 1 else ""):
-        for pair in range(pairs):
-            sides = ("on", "off") if pair % 2 == 0 else ("off", "on")
-            for side in sides:
-                client = apps[side]
-
-                def post(client: Any = client) -> None:
-                    client.post("/invocations", data=body, content_type="text/csv")
-
-                seconds[side].append(_cpu_per_call(post, calls))
-        recording = min(_cpu_per_call(record, calls * 10) for _ in range(5))
-    ratios = [off / on for on, off in zip(seconds["on"], seconds["off"], strict=True)]
-    fastest = {side: min(values) for side, values in seconds.items()}
-    out = {
-        "cpu_us_per_request_fastest": {k: round(v * 1e6, 1) for k, v in fastest.items()},
-        "cpu_us_per_request_median": {
-            k: round(statistics.median(v) * 1e6, 1) for k, v in seconds.items()
-        },
-        "on_over_off_throughput_median_pair": round(statistics.median(ratios), 4),
-        "on_over_off_throughput_fastest": round(fastest["off"] / fastest["on"], 4),
-        "recording_cpu_us": round(recording * 1e6, 2),
-    }
-    logger.info("in-process: %s", out)
-    return out
-
-
-def monitored_model(settings: Settings) -> Path:
-    """The bench model plus a baseline from 100k rows of its training distribution."""
-    target = settings.work_dir / "monitoring-model"
-    booster = data.ensure_model(settings.model_dir, settings.work_dir / "mlserver-model")
-    if not (target / "boostbox-baseline.json").is_file():
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(settings.model_dir, target)
-        x, _ = data.features(np.random.default_rng(data.SEED + 1), 100_000)
-        write_baseline(x, booster.inplace_predict(x), None, target, settings.work_dir / "unused")
-    artifact.load(target)  # the copy loads
-    return target
-
-
-def serving_overhead(settings: Settings, loadgen: LoadGenerator) -> dict[str, Any]:
-    """1-row req/s with monitoring on and off, A B B A, best of each side per concurrency."""
-    model = monitored_model(settings)
-    payloads = data.ensure_payloads(
-        settings.payload_dir, batch_rows=settings.batch_rows, large_bytes=settings.batch_large_bytes
-    )
-    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
-    for side in ("on", "off", "off", "on"):
-        env = stacks.serving_env(settings) | {"BOOSTBOX_MONITORING": str(side == "on").lower()}
-        with servers.container(
-            settings.image,
-            ["serve"],
-            ready_path="/ping",
-            cpus=settings.server_cpus,
-            mounts={model: "/opt/ml/model:ro"},
-            env=env,
-            timeout=settings.startup_timeout_s,
-        ) as running:
-            url = running.base_url + "/invocations"
-            loadgen.run(url, payloads.one_row_csv, "text/csv", 8, settings.warmup_s)
-            points = {}
-            for conns in settings.concurrencies:
-                result = loadgen.run(
-                    url, payloads.one_row_csv, "text/csv", conns, settings.duration_s
-                )
-                points[str(conns)] = asdict(result) | {"rps": result.rps}
-                logger.info("monitoring %-3s c=%-3d %8.0f req/s", side, conns, result.rps)
-            runs[side].append(points)
-    best = {
-        side: {c: max(run[c]["rps"] for run in results) for c in results[0]}
-        for side, results in runs.items()
-    }
-    ratio = {c: round(best["on"][c] / best["off"][c], 4) for c in best["on"]}
-    logger.info("serving: best req/s %s; on/off %s", best, ratio)
-    return {"runs": runs, "best_rps": best, "on_over_off": ratio}
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.monitoring", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.monitoring",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--smoke", action="store_true", help="seconds-long run")
-    parser.add_argument("--no-train", action="store_true")
+    parser.add_argument("--no-train", action="store_true", help="skip the training section")
     parser.add_argument("--no-serve", action="store_true", help="skip both serving sections")
     parser.add_argument("--no-http", action="store_true", help="skip the docker serving runs")
+    parser.add_argument(
+        "--pairs", type=int, default=200, help="in-process A/B block pairs (1-row; default 200)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="HTTP rounds per concurrency (default 4)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="HTTP seconds per load point (default 5)"
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="HTTP A/A run: both containers without monitoring (this machine's noise floor)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
+
+
+def summary_line(result: dict[str, Any]) -> str:
+    """One line with the overhead figures of this run (what the README quotes)."""
+    parts = []
+    if "inprocess" in result:
+        for name in ("1-row", "batch"):
+            found = result["inprocess"][name]
+            parts.append(
+                f"in-process {name} on/off throughput {found['on_over_off_throughput']:.3f} "
+                f"({found['added_us_per_request']:+g} us/request)"
+                + (f", A/A control {found['control_off_over_off']:.3f}" if name == "1-row" else "")
+            )
+    for key, found in result.get("serving", {}).items():
+        if key.startswith("c="):
+            parts.append(
+                ("HTTP A/A control " if result["serving"]["control"] else "HTTP ")
+                + f"1-row {key} on/off throughput {found['on_over_off_rps']:.3f}, "
+                f"p99 {found['on_over_off_p99']:.3f}"
+            )
+    return "monitoring overhead: " + ("; ".join(parts) or "nothing measured")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,16 +150,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["training"] = training_cost(rows, settings.train_rounds, settings.train_depth)
     if not args.no_serve:
         model = monitored_model(settings)
-        result["inprocess"] = inprocess_overhead(model, 50, 10 if args.smoke else 100)
+        batch = data.ensure_payloads(
+            settings.payload_dir,
+            batch_rows=settings.batch_rows,
+            large_bytes=settings.batch_large_bytes,
+        ).batch_csv
+        result["inprocess"] = inprocess_overhead(model, batch, 10 if args.smoke else args.pairs)
     if not args.no_serve and not args.no_http:
         if not servers.image_exists(settings.image):
             raise SystemExit(f"image {settings.image} not found: run `make build`")
         wrk = wrk_path(install=settings.install_wrk and not args.smoke)
         loadgen = LoadGenerator(wrk, settings.work_dir / "wrk", settings.client_cpus)
         result["load_generator"] = loadgen.tool
-        result["serving"] = serving_overhead(settings, loadgen)
+        rounds, seconds = (2, 1.0) if args.smoke else (args.rounds, args.seconds)
+        result["serving"] = serving_overhead(settings, loadgen, rounds, seconds, args.control)
+    result["summary"] = summary_line(result)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s", args.output)
+    sys.stdout.write(result["summary"] + "\n")
     return 0
 
 

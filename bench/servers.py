@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -78,7 +79,8 @@ def container(
 ) -> Iterator[Running]:
     """`docker run -d` publishing 8080 on a free 127.0.0.1 port; `docker rm -f` on exit."""
     port = free_port()
-    name = f"{CONTAINER_PREFIX}{uuid.uuid4().hex[:10]}"
+    tag = re.sub(r"[^A-Za-z0-9_.-]", "-", image.rsplit("/", 1)[-1])  # boostbox:h1 -> boostbox-h1
+    name = f"{CONTAINER_PREFIX}{tag}-{uuid.uuid4().hex[:10]}"
     cmd = ["run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8080"]
     if cpus:
         cmd += ["--cpuset-cpus", cpus]

@@ -10,8 +10,9 @@ The flow, one stage per module:
                     model/boostbox-baseline.json            (bin edges + counts, read by serving)
 
     serving:   master: service.create_shared_store (one counter row per worker slot in /dev/shm)
-               worker: service.open_monitor -> recorder.Recorder.observe(matrix, predictions):
-                       vectorised bin counts added to this worker's row; Recorder.request
+               worker: service.open_monitor -> recorder.Recorder.observe(matrix, predictions)
+                       and Recorder.request(latency): lock-free appends on the request path,
+                       binned in batches (vectorised) into this worker's row by `flush`
                GET /monitoring (http.py): rows summed -> report.build (drift.distance per
                        column) -> JSON, or report.prometheus; service.Monitor logs a distance
                        over the threshold at most once per column per window

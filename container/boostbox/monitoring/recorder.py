@@ -1,9 +1,9 @@
 """Recorder: bin counts of served rows and predictions, request counts and latency.
 
 Memory is bounded by the baseline, not by traffic: per monitored column one counter per bin
-plus one for missing values, and a buffer of BUFFER_ROWS rows; no request body is kept.
-Recording is vectorised: rows are binned in batches, one np.searchsorted per column and one
-np.bincount per batch (see Recorder).
+plus one for missing values, and at most PENDING_VALUES values of small requests waiting to
+be binned; no request body is kept. Recording is vectorised: rows are binned in batches, one
+np.searchsorted per column and one np.bincount per batch (see Recorder).
 
 Row layout (`Layout`): [per column, features then predictions, `width` counters: missing,
 then bins] [rows, requests, errors, latency sum in microseconds] [latency histogram].
@@ -11,9 +11,9 @@ then bins] [rows, requests, errors, latency sum in microseconds] [latency histog
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,8 +21,17 @@ import scipy.sparse as sp
 from boostbox.monitoring.baseline import ColumnReference, Reference
 from boostbox.monitoring.store import Store
 
-BUFFER_ROWS = 256
-"""Rows of small requests collected before they are binned together."""
+SMALL_ROWS = 16
+"""Requests of at most this many rows are held and binned together with others."""
+PENDING_REQUESTS = 1024
+"""Small requests held before the request path bins them (fewer for wide rows: see
+PENDING_VALUES); the flush thread bins them every second, so under 1,024 requests per second
+per worker no request pays for it."""
+PENDING_VALUES = 1 << 18
+"""Bound on the values (SMALL_ROWS rows of every column per request) small requests may hold."""
+PENDING_LATENCIES = 4096
+"""Request latencies held before they are counted (the flush thread counts them sooner)."""
+FLOAT32 = np.dtype(np.float32)
 LATENCY_EDGES = np.geomspace(1e-4, 100.0, 61)
 """Request latency histogram edges in seconds: 0.1 ms to 100 s, 60 log-spaced bins."""
 ROWS, REQUESTS, ERRORS, LATENCY_MICROSECONDS = 0, 1, 2, 3
@@ -74,57 +83,102 @@ class Layout:
 class Recorder:
     """One worker's (or the offline report's) recording into a store.
 
-    Small requests are not binned one by one: their rows (and plain predictions) are copied
-    into a BUFFER_ROWS buffer, one NumPy assignment each, and the buffer is binned in one go
-    when it fills, when this process reports, or when `flush` is called (a serving worker's
-    Monitor does so every FLUSH_SECONDS from a background thread), so the counts of another
-    worker can lag by that much. Larger requests are binned at once. Binning is one
-    np.searchsorted per column over the column's edges with -inf prepended, so a missing
-    value (NaN, set to 0 afterwards) lands on counter 0 of the column's block and a value
-    in bin j on counter 1 + j; then one np.bincount adds the block into this worker's row.
+    The request path takes no lock and bins nothing for small requests: `observe` appends a
+    copy of a request of at most SMALL_ROWS rows (and of its plain predictions) to a list,
+    `request` appends its latency to another (list.append is atomic), and the lists are
+    binned in one go, under the store's lock, when PENDING_REQUESTS requests are waiting
+    (fewer for wide rows), when this process reports, or when `flush` is called (a serving
+    worker's Monitor does so every FLUSH_SECONDS from a background thread), so the counts
+    of another worker can lag by that much. A flush takes the first n entries of a list and
+    deletes exactly those, so entries appended meanwhile wait for the next one.
+
+    Binning a block: its columns are sorted (one contiguous copy, NaN sorts last), then one
+    np.searchsorted per column finds how many values lie under each of the column's
+    thresholds (-inf, its edges, NaN); the differences are the counts of its block of
+    counters: missing values on counter 0, values in bin j (edges[j-1] <= v < edges[j]) on
+    counter 1 + j. float32 blocks (what the codecs decode) are compared with float32
+    thresholds rounded up, which for float32 values decides exactly as the float64 edges.
     """
 
     def __init__(self, reference: Reference, store: Store):
         self.reference = reference
         self.layout = layout = Layout.of(reference)
         self.store = store
-        self.ragged = [np.concatenate(([-np.inf], c.edges)) for c in reference.columns]
-        self._base = np.arange(layout.columns, dtype=np.intp) * layout.width
+        self._thresholds = _thresholds(reference, layout.width)
+        self._thresholds32 = _float32_at_least(self._thresholds)
         self._features = layout.features
         self._predictions = layout.predictions
-        self._counters = layout.counters
         self._rows = layout.counters + ROWS
         self._requests = layout.counters + REQUESTS
         self._errors = layout.counters + ERRORS
         self._micros = layout.counters + LATENCY_MICROSECONDS
         self._latency = layout.latency
-        self._latency_edges = LATENCY_EDGES.tolist()
         self._cells = memoryview(store.row).cast("B").cast("q")
         """The same row as Python-indexable int64s: one scalar add costs a third of NumPy's."""
-        self._feature_rows = np.empty((BUFFER_ROWS, layout.features), dtype=np.float64)
-        self._prediction_rows = np.empty((BUFFER_ROWS, layout.predictions), dtype=np.float64)
-        self._buffered = [0, 0]
-        """Rows waiting in the feature and the prediction buffer."""
+        self._rows32: list[bytes] = []
+        """Small requests' float32 rows (the codecs' dtype), as bytes, not binned yet."""
+        self._rows64: list[bytes] = []
+        """Small requests' rows of any other dtype, as float64 bytes."""
+        self._outputs: list[bytes] = []
+        """Small requests' plain predictions, as float32 bytes."""
+        self._pending_limit = max(
+            1, min(PENDING_REQUESTS, PENDING_VALUES // (SMALL_ROWS * max(1, layout.columns)))
+        )
+        self._answered: list[float | None] = []
+        self._failed: list[float | None] = []
+        """Latencies (None: unknown) of requests not counted yet, answered < 400 and not."""
 
     def _add(self, block: np.ndarray, first_column: int) -> None:
         """Bin `block` (rows x its columns, starting at `first_column`) into the row."""
-        bins = np.empty(block.shape, dtype=np.intp)
-        for j in range(block.shape[1]):
-            bins[:, j] = np.searchsorted(self.ragged[first_column + j], block[:, j], side="right")
-        bins[np.isnan(block)] = 0  # searchsorted puts NaN last; 0 is the missing counter
-        bins += self._base[first_column : first_column + block.shape[1]]
-        counts = np.bincount(bins.ravel(), minlength=self._counters)
-        self.store.row[: self._counters] += counts[: self._counters]
+        # a sorted copy of each column (C order: a row per column), in the block's float type
+        if block.dtype == np.float32:
+            columns, thresholds = np.array(block.T, order="C"), self._thresholds32
+        else:
+            columns = np.array(block.T, dtype=np.float64, order="C")
+            thresholds = self._thresholds
+        columns.sort(axis=1)  # NaN last
+        thresholds = thresholds[first_column : first_column + len(columns)]
+        below = np.empty(thresholds.shape, dtype=np.int64)
+        for j, values in enumerate(columns):
+            below[j] = np.searchsorted(values, thresholds[j], side="left")
+        # the last threshold is NaN: below[:, -1] counts the present values
+        at_least = below[:, -1:] - below
+        counts = np.empty_like(below)
+        counts[:, 0] = columns.shape[1] - below[:, -1]
+        counts[:, 1:] = at_least[:, :-1] - at_least[:, 1:]
+        start = first_column * self.layout.width
+        self.store.row[start : start + counts.size] += counts.ravel()
+
+    def _add_latencies(self, times: list[float | None], errors: bool) -> None:
+        """Count the requests whose latencies `times` holds, and take them out of it."""
+        taken = len(times)
+        if not taken:
+            return
+        seconds = np.array(times[:taken], dtype=np.float64)  # None -> NaN: not timed
+        del times[:taken]  # requests appended meanwhile stay for the next flush
+        cells = self._cells
+        cells[self._requests] += taken
+        if errors:
+            cells[self._errors] += taken
+        seconds = seconds[~np.isnan(seconds)]
+        if seconds.size:
+            buckets = np.searchsorted(LATENCY_EDGES, seconds, side="right")
+            histogram = np.bincount(buckets, minlength=len(LATENCY_EDGES) + 1)
+            self.store.row[self._latency : self._latency + len(histogram)] += histogram
+            cells[self._micros] += int((seconds * 1e6).astype(np.int64).sum())
 
     def _flush(self) -> None:
-        """Bin what the buffers hold (the caller holds the store's lock)."""
-        features, predictions = self._buffered
-        if features:
-            self._add(self._feature_rows[:features], 0)
-            self._cells[self._rows] += features
-        if predictions:
-            self._add(self._prediction_rows[:predictions], self._features)
-        self._buffered = [0, 0]
+        """Bin and count what the lists hold (the caller holds the store's lock)."""
+        for held, dtype in ((self._rows32, np.float32), (self._rows64, np.float64)):
+            if held:
+                rows = _taken(held, dtype).reshape(-1, self._features)
+                self._add(rows, 0)
+                self._cells[self._rows] += len(rows)
+        if self._outputs:
+            outputs = _taken(self._outputs, np.float32).reshape(-1, self._predictions)
+            self._add(outputs, self._features)
+        self._add_latencies(self._answered, False)
+        self._add_latencies(self._failed, True)
 
     def flush(self) -> None:
         with self.store.lock:
@@ -135,43 +189,42 @@ class Recorder:
 
         False (nothing counted) when the rows are not as wide as the baseline's features.
         """
-        block = _dense(matrix, self._features)
-        rows = block.shape[0]
-        if block.shape[1] != self._features:
+        block = matrix if matrix.__class__ is np.ndarray else _dense(matrix, self._features)
+        if block.ndim != 2:
+            block = block.reshape(1, -1)
+        rows, width = block.shape
+        if width != self._features:
             return False
-        outputs = None
-        if predictions is not None and self._predictions and predictions.size:
-            outputs = predictions.reshape(rows, -1)
-            if outputs.shape[1] != self._predictions:
-                outputs = None
-        with self.store.lock:
-            if rows > BUFFER_ROWS // 4:
+        wide = self._predictions
+        if predictions is None or not wide or predictions.size != rows * wide:
+            predictions = None  # not plain predictions, one per column, for every row
+        if rows > SMALL_ROWS:
+            with self.store.lock:
                 self._add(block, 0)
                 self._cells[self._rows] += rows
-                if outputs is not None:
-                    self._add(outputs.astype(np.float32, copy=False), self._features)
-                return True
-            features, predicted = self._buffered
-            if features + rows > BUFFER_ROWS:
-                self._flush()
-                features = predicted = 0
-            self._feature_rows[features : features + rows] = block
-            self._buffered[0] = features + rows
-            if outputs is not None:
-                self._prediction_rows[predicted : predicted + rows] = outputs.astype(np.float32)
-                self._buffered[1] = predicted + rows
+                if predictions is not None:
+                    outputs = predictions.reshape(rows, wide).astype(np.float32, copy=False)
+                    self._add(outputs, self._features)
+            return True
+        # bytes: the cheapest copy (the request's arrays are not ours to keep)
+        if block.dtype is FLOAT32:
+            self._rows32.append(block.tobytes())
+        else:
+            self._rows64.append(block.astype(np.float64).tobytes())
+        if predictions is not None:
+            if predictions.dtype is not FLOAT32:
+                predictions = predictions.astype(np.float32)
+            self._outputs.append(predictions.tobytes())
+        if len(self._rows32) + len(self._rows64) >= self._pending_limit:
+            self.flush()
         return True
 
     def request(self, seconds: float | None, *, error: bool) -> None:
         """Count one request (an error if answered 4xx/5xx) and its latency (None: unknown)."""
-        cells = self._cells
-        with self.store.lock:
-            cells[self._requests] += 1
-            if error:
-                cells[self._errors] += 1
-            if seconds is not None:
-                cells[self._latency + bisect.bisect_right(self._latency_edges, seconds)] += 1
-                cells[self._micros] += int(seconds * 1e6)
+        times = self._failed if error else self._answered
+        times.append(seconds)
+        if len(times) >= PENDING_LATENCIES:
+            self.flush()
 
 
 def latency_percentiles(histogram: np.ndarray, quantiles: tuple[float, ...]) -> dict[str, float]:
@@ -185,6 +238,31 @@ def latency_percentiles(histogram: np.ndarray, quantiles: tuple[float, ...]) -> 
     for q in quantiles:
         bucket = int(np.searchsorted(cumulative, q * total, side="left"))
         out[f"p{q * 100:g}"] = round(float(upper[bucket]) * 1000, 3)
+    return out
+
+
+def _taken(held: list[bytes], dtype: type[np.floating[Any]]) -> np.ndarray:
+    """The values of the first entries of `held` (taken out of it: appends meanwhile stay)."""
+    count = len(held)
+    values = np.frombuffer(b"".join(held[:count]), dtype=dtype)
+    del held[:count]
+    return values
+
+
+def _thresholds(reference: Reference, width: int) -> np.ndarray:
+    """Per column: -inf, its edges, then NaN up to `width` (at least one NaN)."""
+    out = np.full((len(reference.columns), width), np.nan)
+    for j, column in enumerate(reference.columns):
+        out[j, 0] = -np.inf
+        out[j, 1 : len(column.edges) + 1] = column.edges
+    return out
+
+
+def _float32_at_least(thresholds: np.ndarray) -> np.ndarray:
+    """Each threshold as the smallest float32 >= it: for a float32 v, v >= t iff v >= this."""
+    out = thresholds.astype(np.float32)
+    low = out.astype(np.float64) < thresholds
+    out[low] = np.nextafter(out[low], np.float32(np.inf))
     return out
 
 

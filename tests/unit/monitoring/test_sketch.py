@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from boostbox.monitoring.baseline import Reference
-from boostbox.monitoring.recorder import BUFFER_ROWS, Layout
+from boostbox.monitoring.recorder import PENDING_REQUESTS, Layout
 from boostbox.monitoring.service import Monitor
 from boostbox.monitoring.sketch import (
     KLL_C,
@@ -89,7 +89,7 @@ def test_serving_bins_the_training_data_exactly_as_the_baseline(reference: Refer
     for index, column in enumerate(reference.features):
         assert np.array_equal(layout.column_counts(total, index, column), column.counts)
         assert layout.column_missing(total, index) == column.missing
-    head = x[: 2 * BUFFER_ROWS + 5]  # fills the buffer twice
+    head = x[: 2 * PENDING_REQUESTS * 8 + 5]  # fills the pending list twice
     small = Monitor(reference)
     for start in range(0, len(head), 8):
         small.observe(head[start : start + 8], None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from boostbox.monitoring.baseline import Reference
 from boostbox.monitoring.recorder import Layout
 from boostbox.monitoring.service import Monitor, create_shared_store
 from boostbox.monitoring.store import SharedStore, StoreFull
+from tests.unit.monitoring.conftest import draw
 
 WORKER = textwrap.dedent(
     """
@@ -105,3 +107,51 @@ def test_store_lives_in_shared_memory_when_there_is_one() -> None:
         assert rows.shape == (12,) and not rows.any()
     finally:
         shared.destroy()
+
+
+def test_requests_recorded_while_another_thread_flushes_are_counted_once(
+    reference: Reference,
+) -> None:
+    """The request path takes no lock: rows and latencies appended while a flush takes the
+    pending ones are counted in this flush or the next, never lost or twice."""
+    x = draw(2_000, seed=31)
+    monitor = Monitor(reference)
+    stop = threading.Event()
+
+    def flush() -> None:
+        while not stop.is_set():
+            monitor.recorder.flush()
+
+    def serve(rows: np.ndarray) -> None:
+        for row in rows:
+            monitor.observe(row.reshape(1, -1), None)
+            monitor.request(0.001, error=False)
+
+    flusher = threading.Thread(target=flush)
+    flusher.start()
+    servers = [threading.Thread(target=serve, args=(part,)) for part in np.array_split(x, 4)]
+    for thread in servers:
+        thread.start()
+    for thread in servers:
+        thread.join()
+    stop.set()
+    flusher.join()
+    report = monitor.report()
+    assert report["drift"]["rows"] == report["traffic"]["requests"] == 2_000
+    once = Monitor(reference)
+    once.observe(x, None)
+    counters = Layout.of(reference).counters
+    assert np.array_equal(monitor.totals()[:counters], once.totals()[:counters])
+
+
+def test_recording_leaves_the_request_arrays_as_they_were(reference: Reference) -> None:
+    """Binning sorts a copy: the rows and predictions the server goes on to encode stay put."""
+    rows = draw(100, seed=32)
+    predictions = np.random.default_rng(33).random(100).astype(np.float32)
+    kept = rows.copy(), predictions.copy()
+    monitor = Monitor(reference)
+    assert monitor.observe(rows, predictions)
+    assert monitor.observe(rows[:1], predictions[:1])
+    monitor.recorder.flush()
+    assert np.array_equal(rows, kept[0], equal_nan=True)
+    assert np.array_equal(predictions, kept[1])
