@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import init_pid, processes, serving_container, worker_pids
+from tests.support import booted_worker_pids, init_pid, processes, serving_container
 from tests.unit.serving.conftest import save, train
 
 pytestmark = pytest.mark.container
@@ -56,8 +56,8 @@ def boostbox_uid(container: str) -> int:
 
 
 def assert_workers_unprivileged(container: str) -> None:
+    workers = booted_worker_pids(container, WORKERS)  # then one snapshot that holds them all
     table = processes(container)
-    workers = worker_pids(container)
     assert len(workers) == WORKERS, table
     uid = boostbox_uid(container)
     assert uid != 0
@@ -126,7 +126,8 @@ def test_a_model_only_root_can_read_keeps_workers_root(
     env = {"SAGEMAKER_MODEL_SERVER_WORKERS": str(WORKERS)}
     with serving_container(private, env=env) as (url, name):
         assert len(predict(url)) == 2
+        workers = booted_worker_pids(name, WORKERS)
         table = processes(name)
-        assert {table[pid].uid[1] for pid in worker_pids(name)} == {0}
+        assert {table[pid].uid[1] for pid in workers} == {0}
         logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True)
         assert "not readable by user 'boostbox'" in logs.stderr
