@@ -74,7 +74,7 @@ def monitoring(base: str, rows: int, timeout: float = 15.0) -> dict[str, Any]:
     at least once a second, so the merged counts can lag a moment behind the requests)."""
     deadline = time.monotonic() + timeout
     while True:
-        answer = requests.get(f"{base}/monitoring", timeout=30)
+        answer = requests.get(f"{base}/monitoring", timeout=10)
         answer.raise_for_status()
         report = dict(answer.json())
         if report["drift"]["rows"] >= rows or time.monotonic() > deadline:

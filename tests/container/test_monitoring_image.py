@@ -8,11 +8,11 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import requests
+from demo_drift import monitoring
 
 from tests.support import docker_run, serving_container
 from tests.unit.training.builders import FAST_HPS, Channel, csv_text, write_job
@@ -51,19 +51,6 @@ def served(model_dir: Path) -> Iterator[tuple[str, str]]:
         yield started
 
 
-def report(url: str, rows: int = 0) -> dict[str, Any]:
-    """GET /monitoring once it counts `rows` rows: each worker bins its buffered rows at
-    least once a second, so the merged counts may lag a moment (poll with a deadline)."""
-    deadline = time.monotonic() + 15
-    while True:
-        answer = requests.get(f"{url}/monitoring", timeout=10)
-        answer.raise_for_status()
-        found = dict(answer.json())
-        if found["drift"]["rows"] >= rows or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
-
-
 def test_counts_merge_across_workers_and_only_the_shift_alarms(served: tuple[str, str]) -> None:
     url, name = served
     x, _ = draw(300, seed=2)
@@ -73,7 +60,7 @@ def test_counts_merge_across_workers_and_only_the_shift_alarms(served: tuple[str
         )
         assert answer.status_code == 200
     requests.post(f"{url}/invocations", data=body(x[200:]), headers={"Content-Type": "text/csv"})
-    answers = [report(url, 300) for _ in range(6)]  # whichever worker answers, the same totals
+    answers = [monitoring(url, 300) for _ in range(6)]  # whichever worker answers, the same totals
     for seen in answers:
         drift, traffic = seen["drift"], seen["traffic"]
         assert drift["rows"] == 300
@@ -84,7 +71,7 @@ def test_counts_merge_across_workers_and_only_the_shift_alarms(served: tuple[str
     requests.post(
         f"{url}/invocations", data=body(shifted), headers={"Content-Type": "text/csv"}
     ).raise_for_status()
-    drift = report(url, 900)["drift"]
+    drift = monitoring(url, 900)["drift"]
     assert drift["alarms"] == ["f2"]
     prometheus = requests.get(f"{url}/monitoring?format=prometheus", timeout=10).text
     assert 'boostbox_feature_drift_alarm{feature="f2"} 1' in prometheus
