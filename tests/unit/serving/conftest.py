@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,21 @@ from flask.testing import FlaskClient
 from boostbox import artifact
 from boostbox.artifact import LoadedModel
 from boostbox.config import ServingConfig
+from boostbox.serving import server
 from boostbox.serving.app import create_app
 from boostbox.serving.predictor import Predictor
 
 NUM_FEATURE = 4
 ROWS = 400
+
+
+def serve_main(environ: Mapping[str, str] = os.environ) -> int:
+    """`serve`'s main (which configures logging) as a status, the root level put back after."""
+    level = logging.getLogger().level
+    try:
+        return server.main(environ)
+    finally:
+        logging.getLogger().setLevel(level)
 
 
 def features(rows: int = ROWS, seed: int = 7, missing: float = 0.1) -> np.ndarray:

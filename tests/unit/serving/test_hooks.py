@@ -24,6 +24,7 @@ from boostbox.serving import hooks, server
 from boostbox.serving.app import create_app
 from boostbox.serving.multimodel.app import create_multi_model_app
 from boostbox.serving.multimodel.registry import ModelRegistry
+from tests.unit.serving.conftest import serve_main
 
 ROW = [0.5, -1.0, 2.0, 0.25]
 CSV = ",".join(str(v) for v in ROW)
@@ -299,11 +300,7 @@ def test_main_stops_with_exit_2_on_a_hook_conflict(
     )
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
     monkeypatch.setenv("SAGEMAKER_PROGRAM", "inference.py")
-    level = logging.getLogger().level
-    try:
-        assert server.main() == 2
-    finally:
-        logging.getLogger().setLevel(level)
+    assert serve_main() == 2
     assert "transform_fn and output_fn" in caplog.text
 
 
@@ -384,9 +381,5 @@ def test_main_installs_requirements_first_and_stops_when_pip_fails(
     (code / "requirements.txt").write_text("==not a requirement\n")
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
     monkeypatch.setenv("SAGEMAKER_PROGRAM", "inference.py")
-    level = logging.getLogger().level
-    try:
-        assert server.main() == 2
-    finally:
-        logging.getLogger().setLevel(level)
+    assert serve_main() == 2
     assert "pip install -r requirements.txt failed with status 1" in caplog.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from boostbox.serving.multimodel.cache import (
     required_memory,
 )
 from boostbox.serving.multimodel.registry import ModelRegistry
+from tests.unit.serving.conftest import serve_main
 
 ROW = "0.5,-1,2,0.25"
 
@@ -279,11 +279,7 @@ def test_server_creates_and_removes_the_registry(
 
     monkeypatch.setattr(server.Server, "run", run)
     environ = {"SAGEMAKER_BASE_DIR": str(tmp_path), "SAGEMAKER_MULTI_MODEL": "true"}
-    level = logging.getLogger().level
-    try:
-        assert server.main(environ) == 0  # no /opt/ml/model at all
-    finally:
-        logging.getLogger().setLevel(level)
+    assert serve_main(environ) == 0  # no /opt/ml/model at all
     assert len(seen) == 1 and not seen[0].exists()
     assert "multi-model" in caplog.text
 

@@ -24,11 +24,10 @@ from boostbox.artifact import MODEL_FILE
 from boostbox.config import ServingConfig
 from boostbox.errors import BadRequest, ModelLoadError
 from boostbox.paths import OptMl
-from boostbox.serving import server
 from boostbox.serving.app import create_app
 from boostbox.serving.ensemble import Ensemble, load_predictor, vote
 from boostbox.serving.predictor import OutputKind, Predictor
-from tests.unit.serving.conftest import NUM_FEATURE, features, labels_for, save, train
+from tests.unit.serving.conftest import NUM_FEATURE, features, labels_for, save, serve_main, train
 
 ROW = "0.5,-1,2,0.25"
 
@@ -130,11 +129,7 @@ def test_serve_stops_at_once_on_a_legacy_model(
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / MODEL_FILE).write_bytes(legacy_model_bytes(b"reg:linear"))
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
-    level = logging.getLogger().level
-    try:
-        assert server.main() == 1
-    finally:
-        logging.getLogger().setLevel(level)
+    assert serve_main() == 1
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "legacy binary format" in errors[0]
 

@@ -18,7 +18,7 @@ from boostbox.config import ServingConfig
 from boostbox.paths import OptMl
 from boostbox.serving import server
 from boostbox.serving.worker import BoundedThreadWorker
-from tests.unit.serving.conftest import save, train
+from tests.unit.serving.conftest import save, serve_main, train
 
 
 def config_for(root: Path, **fields: object) -> ServingConfig:
@@ -63,11 +63,7 @@ def test_a_model_that_does_not_load_stops_the_worker_with_one_line(
 def test_main_exits_non_zero_with_one_clear_line_without_a_model(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    level = logging.getLogger().level
-    try:
-        assert server.main({"SAGEMAKER_BASE_DIR": str(tmp_path)}) == 1
-    finally:
-        logging.getLogger().setLevel(level)
+    assert serve_main({"SAGEMAKER_BASE_DIR": str(tmp_path)}) == 1
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(lines) == 1
     assert "cannot start" in lines[0] and MODEL_FILE in lines[0]
@@ -92,11 +88,7 @@ def test_main_reports_bad_config_once_before_gunicorn(
         raise AssertionError("gunicorn must not start on a bad setting")
 
     monkeypatch.setattr(server.Server, "run", never)
-    level = logging.getLogger().level
-    try:
-        assert server.main({"SAGEMAKER_BASE_DIR": str(tmp_path), key: value}) == 2
-    finally:
-        logging.getLogger().setLevel(level)
+    assert serve_main({"SAGEMAKER_BASE_DIR": str(tmp_path), key: value}) == 2
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and key in errors[0] and value in errors[0]
 
