@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -10,7 +11,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -53,33 +54,73 @@ def measure_inprocess(settings: Settings, booster: xgb.Booster, p: data.Payloads
     return out
 
 
+PAIRED = ("boostbox", "floor")
+"""Loaded in turn while both run (serving.load_paired): the 1-row target is their ratio."""
+
+
+def _groups(keys: tuple[str, ...]) -> list[list[str]]:
+    """boostbox with the floor when both are asked for, every other stack alone."""
+    paired = [k for k in PAIRED if k in keys]
+    groups = [paired] if len(paired) == 2 else [[k] for k in paired]
+    return groups + [[k] for k in keys if k not in PAIRED]
+
+
+def _boostbox_extras(
+    settings: Settings,
+    p: data.Payloads,
+    running: servers.Running,
+    result: dict[str, Any],
+    references: dict[str, Callable[[bytes], object]],
+) -> dict[str, Any]:
+    """Batch times (each request paired with the in-process reference), RSS, first start."""
+    batches = {"rows": p.batch_csv, "large": p.large_csv}
+    return {
+        "cold_start_s": [running.startup_s],
+        "worker_rss_mb": result.get("worker_rss_mb"),
+        "batch_server": serving.batch_times(
+            running,
+            batches,
+            settings.batch_repeats,
+            warmups=2 * settings.workers,
+            references=references,
+            cpus=settings.server_cpus,
+        ),
+    }
+
+
 def measure_stacks(
-    settings: Settings, p: data.Payloads, loadgen: LoadGenerator, expected: float
+    settings: Settings,
+    p: data.Payloads,
+    loadgen: LoadGenerator,
+    expected: float,
+    references: dict[str, Callable[[bytes], object]],
 ) -> tuple[dict[str, Any], list[str]]:
-    """One stack at a time; boostbox also gets its batch, RSS and cold-start measurements."""
+    """boostbox and the floor together, every other stack alone; boostbox also gets its
+    batch, RSS and cold-start measurements."""
     out: dict[str, Any] = {"stacks": {}}
     failed: list[str] = []
     known = stacks.stacks(p)
-    for key in settings.stacks:
-        stack = known[key]
-        logger.info("--- %s", stack.label)
+    for group in _groups(settings.stacks):
+        logger.info("--- %s", " + ".join(known[k].label for k in group))
         try:
-            with stacks.STARTERS[key](settings) as running:
-                result = serving.load_stack(stack, running, loadgen, settings, expected)
-                if key == "boostbox":
-                    out["cold_start_s"] = [running.startup_s]
-                    out["worker_rss_mb"] = result.get("worker_rss_mb")
-                    batches = {"rows": p.batch_csv, "large": p.large_csv}
-                    out["batch_server"] = serving.batch_times(
-                        running, batches, settings.batch_repeats, warmups=2 * settings.workers
-                    )
-                if key == "floor":
-                    out["floor_start_s"] = running.startup_s
-            out["stacks"][key] = result
+            with contextlib.ExitStack() as started:
+                running = {k: started.enter_context(stacks.STARTERS[k](settings)) for k in group}
+                pair = [(known[k], running[k]) for k in group]
+                if len(pair) == 2:
+                    results = serving.load_paired(pair, loadgen, settings, expected)
+                else:
+                    results = {group[0]: serving.load_stack(*pair[0], loadgen, settings, expected)}
+                if "boostbox" in running:
+                    box = running["boostbox"]
+                    out |= _boostbox_extras(settings, p, box, results["boostbox"], references)
+                if "floor" in running:
+                    out["floor_start_s"] = running["floor"].startup_s
+            out["stacks"] |= results
         except FAILURES as e:
-            logger.error("%s failed: %s", key, e)
-            out["stacks"][key] = {"label": stack.label, "error": str(e)[-2000:]}
-            failed.append(key)
+            logger.error("%s failed: %s", " + ".join(group), e)
+            for key in group:
+                out["stacks"][key] = {"label": known[key].label, "error": str(e)[-2000:]}
+            failed += group
     if "boostbox" in out["stacks"] and "error" not in out["stacks"]["boostbox"]:
         more = serving.cold_starts(stacks.boostbox, settings, settings.cold_start_repeats - 1)
         out["cold_start_s"] = out.get("cold_start_s", []) + more
@@ -107,7 +148,11 @@ def run(settings: Settings) -> tuple[dict[str, Any], list[str]]:
         )
         expected = float(booster.inplace_predict(payloads.one_row)[0])
         raw |= measure_inprocess(settings, booster, payloads)
-        measured, failed = measure_stacks(settings, payloads, loadgen, expected)
+        references = {
+            name: inprocess.reference(booster, measured["decoder"])
+            for name, measured in raw["batch_inprocess"].items()
+        }
+        measured, failed = measure_stacks(settings, payloads, loadgen, expected, references)
         raw |= measured
     if settings.train_rows > 0 and settings.train_formats:
         files = data.ensure_training_files(

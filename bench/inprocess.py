@@ -141,3 +141,10 @@ def decode_predict(booster: xgb.Booster, body: bytes, repeats: int) -> DecodePre
         predict_ms=float(np.median(predict)) * 1e3,
         rows=int(matrix.shape[0]),
     )
+
+
+def reference(booster: xgb.Booster, decoder: str) -> Callable[[bytes], object]:
+    """One in-process decode (`decoder`, a DECODERS key) + inplace_predict of a body."""
+    booster.set_param({"nthread": 1})
+    decode = DECODERS[decoder]
+    return lambda body: booster.inplace_predict(decode(body))

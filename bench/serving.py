@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import servers
+from bench import inprocess, servers
 from bench.loadgen import LoadGenerator
 from bench.settings import Settings
 from bench.stacks import Stack
@@ -68,6 +68,36 @@ def check(stack: Stack, running: servers.Running, expected: float) -> dict[str, 
     return result
 
 
+def _started(
+    stack: Stack,
+    running: servers.Running,
+    loadgen: LoadGenerator,
+    settings: Settings,
+    expected: float,
+) -> dict[str, Any]:
+    """Check, then warm up (unmeasured): what every stack gets before its load points."""
+    out: dict[str, Any] = {
+        "label": stack.label,
+        "startup_s": running.startup_s,
+        "proxied": running.proxied,
+        "check": check(stack, running, expected),
+    }
+    loadgen.run(running.base_url + stack.path, stack.body, stack.content_type, 8, settings.warmup_s)
+    return out
+
+
+def _log_point(key: str, conns: int, point: dict[str, Any]) -> None:
+    logger.info(
+        "%-10s c=%-3d %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d",
+        key,
+        conns,
+        point["rps"],
+        point["p50_ms"],
+        point["p99_ms"],
+        point["errors"],
+    )
+
+
 def load_stack(
     stack: Stack,
     running: servers.Running,
@@ -77,45 +107,84 @@ def load_stack(
 ) -> dict[str, Any]:
     """Check, warm up (unmeasured), then one load point per concurrency."""
     url = running.base_url + stack.path
-    out: dict[str, Any] = {
-        "label": stack.label,
-        "startup_s": running.startup_s,
-        "proxied": running.proxied,
-    }
-    out["check"] = check(stack, running, expected)
-    loadgen.run(url, stack.body, stack.content_type, 8, settings.warmup_s)
+    out = _started(stack, running, loadgen, settings, expected)
     points: dict[str, Any] = {}
     for conns in settings.concurrencies:
         result = loadgen.run(url, stack.body, stack.content_type, conns, settings.duration_s)
         points[str(conns)] = asdict(result) | {"rps": result.rps}
-        logger.info(
-            "%-10s c=%-3d %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d",
-            stack.key,
-            conns,
-            result.rps,
-            result.p50_ms,
-            result.p99_ms,
-            result.errors,
-        )
+        _log_point(stack.key, conns, points[str(conns)])
     out["points"] = points
     if running.container:
         out["worker_rss_mb"] = servers.worker_rss_mb(running.container)
     return out
 
 
+def load_paired(
+    pair: list[tuple[Stack, servers.Running]],
+    loadgen: LoadGenerator,
+    settings: Settings,
+    expected: float,
+) -> dict[str, dict[str, Any]]:
+    """Two stacks, both running, loaded in turn A B B A at each concurrency (half the
+    duration a round): a drift of the shared machine's speed hits both alike. Each side's
+    point is its best round by throughput (other load only ever slows a round down), with
+    `p99_best_ms` its lower p99 of the two and `rounds` every round's figures."""
+    out = {s.key: _started(s, running, loadgen, settings, expected) for s, running in pair}
+    points: dict[str, dict[str, Any]] = {stack.key: {} for stack, _ in pair}
+    order = [*pair, *reversed(pair)]
+    for conns in settings.concurrencies:
+        rounds: dict[str, list[dict[str, Any]]] = {stack.key: [] for stack, _ in pair}
+        for stack, running in order:
+            result = loadgen.run(
+                running.base_url + stack.path,
+                stack.body,
+                stack.content_type,
+                conns,
+                settings.duration_s / 2,
+            )
+            rounds[stack.key].append(asdict(result) | {"rps": result.rps})
+            _log_point(stack.key, conns, rounds[stack.key][-1])
+        for key, taken in rounds.items():
+            best = max(taken, key=lambda r: r["rps"])
+            points[key][str(conns)] = best | {
+                "p99_best_ms": min(r["p99_ms"] for r in taken),
+                "rounds": taken,
+            }
+    for stack, running in pair:
+        out[stack.key]["points"] = points[stack.key]
+        if running.container:
+            out[stack.key]["worker_rss_mb"] = servers.worker_rss_mb(running.container)
+    return out
+
+
 def batch_times(
-    running: servers.Running, payloads: dict[str, Path], repeats: int, warmups: int
+    running: servers.Running,
+    payloads: dict[str, Path],
+    repeats: int,
+    warmups: int,
+    references: dict[str, Callable[[bytes], object]] | None = None,
+    cpus: str = "",
 ) -> dict[str, Any]:
     """Median server time (client-side, loopback) per CSV payload, rows checked.
 
     `warmups` unmeasured requests first, so every worker has served one (lazy imports).
+    With `references` (per payload, the in-process decode + predict), each request is paired
+    with one reference call just before it, on the server's core (`cpus`): `reference_ms`
+    is measured in the same seconds as `server_ms`, so a drift of the machine's speed moves
+    both.
     """
     out: dict[str, Any] = {}
     for name, path in payloads.items():
         body = path.read_bytes()
         rows = body.count(b"\n")
-        samples = []
-        for _ in range(repeats + warmups):
+        samples, paired = [], []
+        reference = (references or {}).get(name)
+        for i in range(repeats + warmups):
+            if reference is not None and i >= warmups:
+                with inprocess.pinned(cpus):
+                    start = time.perf_counter()
+                    reference(body)
+                    paired.append(time.perf_counter() - start)
             status, data, seconds = post(running.base_url, "/invocations", body, "text/csv")
             if status != 200:
                 raise RuntimeError(f"batch {name}: status {status}: {data[:300]!r}")
@@ -129,6 +198,8 @@ def batch_times(
             "server_ms": statistics.median(samples[warmups:]) * 1e3,
             "min_ms": min(samples[warmups:]) * 1e3,
         }
+        if paired:
+            out[name]["reference_ms"] = statistics.median(paired) * 1e3
         logger.info("batch %-6s %7d rows: %8.1f ms", name, rows, out[name]["server_ms"])
     return out
 

@@ -59,3 +59,24 @@ def test_external_memory_rows_are_ratios_to_in_memory() -> None:
     assert rows[("train csv external_memory", "docker run train wall")].ratio == 1.5
     assert rows[("train csv external_memory", "peak RSS")].ratio == 0.5
     assert report.external_memory_rows({"training": {"csv": {"reference": side}}}) == []
+
+
+def test_paired_measurements_are_the_baselines_when_present() -> None:
+    """The batch ratio uses the in-process reference timed beside each request, and the
+    p99 row each side's better round, when the run measured them."""
+    raw: dict[str, Any] = {
+        "stacks": {
+            "boostbox": {"points": {"8": _point(3600, p99=12.0) | {"p99_best_ms": 9.0}}},
+            "floor": {"points": {"8": _point(3500, p99=10.0) | {"p99_best_ms": 10.0}}},
+        },
+        "batch_inprocess": {
+            "rows": {"rows": 1000, "bytes": 270_000, "decoder": "pandas", "total_ms": 4.0}
+        },
+        "batch_server": {"rows": {"server_ms": 6.0, "reference_ms": 5.0}},
+    }
+    rows = {(r.section, r.metric): r for r in report.all_rows(raw, (8,))}
+    batch = rows[("batch rows", "server time, 1000 rows, 0.27 MB")]
+    assert batch.baseline_value == 5.0 and batch.ratio == 1.2 and batch.met is True
+    assert "paired" in batch.baseline
+    p99 = rows[("serve 1-row c=8", "boostbox p99 x floor p99")]
+    assert p99.ratio == 0.9 and p99.met is True

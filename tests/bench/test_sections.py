@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 import bench.__main__ as bench_main
-from bench import serving, stacks
+from bench import servers, serving, stacks
+from bench.loadgen import LoadResult
 from bench.settings import Settings
 
 
@@ -66,7 +67,7 @@ def test_a_failing_peer_does_not_stop_the_other_stacks(
     monkeypatch.setattr(serving, "load_stack", load)
     settings = replace(Settings.smoke_run(), stacks=("mlserver", "floor"))
     payloads: Any = type("P", (), {"one_row_csv": Path("x"), "one_row_v2_json": Path("y")})()
-    out, failed = bench_main.measure_stacks(settings, payloads, loadgen=None, expected=0.5)  # type: ignore[arg-type]
+    out, failed = bench_main.measure_stacks(settings, payloads, None, 0.5, {})  # type: ignore[arg-type]
     assert failed == ["mlserver"]
     assert loaded == ["floor"]
     assert "python3.12" in out["stacks"]["mlserver"]["error"]
@@ -82,3 +83,44 @@ def test_the_training_comparison_can_run_alone() -> None:
     assert settings.stacks == ()
     assert settings.train_formats == ("libsvm",)
     assert settings.train_rows == 1000
+
+
+def test_boostbox_and_the_floor_run_together_every_other_stack_alone() -> None:
+    groups = bench_main._groups(("boostbox", "floor", "byoc", "mlserver"))
+    assert groups == [["boostbox", "floor"], ["byoc"], ["mlserver"]]
+    assert bench_main._groups(("floor", "byoc")) == [["floor"], ["byoc"]]
+
+
+def test_a_pair_is_loaded_in_turn_and_each_keeps_its_best_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A B B A at each concurrency, half the duration a round; the machine slows down over
+    the run (each round 100 req/s slower), which a sequential A A B B would pin on B."""
+    calls: list[tuple[str, int, float]] = []
+
+    class Slowing:
+        def run(self, url: str, body: Path, ctype: str, conns: int, seconds: float) -> LoadResult:
+            if seconds == settings.warmup_s:
+                return LoadResult(1, 0, 1.0, 1.0, 1.0, "fake")
+            calls.append((url, conns, seconds))
+            rps = 1000 - 100 * len(calls)
+            return LoadResult(rps, 0, 1.0, 1.0, float(len(calls)), "fake")
+
+    monkeypatch.setattr(serving, "check", lambda *args: {"status": 200})
+    settings = replace(Settings.smoke_run(), concurrencies=(1, 8), duration_s=4.0)
+    a = stacks.Stack("boostbox", "A", "/a", Path("x"), "text/csv")
+    b = stacks.Stack("floor", "B", "/b", Path("x"), "text/csv")
+    pair = [(a, servers.Running("http://a", 1.0)), (b, servers.Running("http://b", 1.0))]
+    out = serving.load_paired(pair, Slowing(), settings, 0.5)  # type: ignore[arg-type]
+    assert [url for url, _, _ in calls] == [
+        "http://a/a",
+        "http://b/b",
+        "http://b/b",
+        "http://a/a",
+    ] * 2
+    assert {seconds for _, _, seconds in calls} == {2.0}
+    first, second = out["boostbox"]["points"]["1"], out["floor"]["points"]["1"]
+    assert (first["rps"], second["rps"]) == (900, 800)  # each side's faster round
+    assert (first["p99_best_ms"], second["p99_best_ms"]) == (1.0, 2.0)
+    assert len(first["rounds"]) == len(second["rounds"]) == 2
+    assert out["boostbox"]["points"]["8"]["rps"] == 500

@@ -36,7 +36,7 @@ def error_body(error: Exception, limit: int, method: str, path: str) -> tuple[in
         status, message = error.status, str(error)
     elif isinstance(error, RequestEntityTooLarge):
         status, message = 413, too_large(limit)
-    elif isinstance(error, TimeoutError):  # the client stalled (worker.CLIENT_IO_TIMEOUT)
+    elif isinstance(error, TimeoutError | BlockingIOError):  # the client stalled (worker.py)
         status, message = 408, "The request body stopped arriving; send it at once."
     elif isinstance(error, HTTPException):
         status, message = error.code or 500, str(error.description)

@@ -11,14 +11,22 @@ its headers and stalls holds that thread as long as it keeps the connection open
   stream, gunicorn drops the connection as a client disconnection (a debug log line) and
   the thread is free again.
 - body and response: once the headers are read, the socket gets a CLIENT_IO_TIMEOUT per
-  read or write; a body dribbled byte by byte ends in 408 (serving.app), a client that never
+  read or write; a body that stops arriving ends in 408 (serving.app), a client that never
   reads its answer is dropped.
+
+The body and response bound is the kernel's (SO_RCVTIMEO, SO_SNDTIMEO), not Python's
+`settimeout`: a Python timeout puts the socket in non-blocking mode and polls before every
+read and write, which cost ~90 us of CPU per 1-row request here (the container's CPU per
+request under load, 500 -> 410 us). The kernel bound costs a setsockopt per request; the
+receive bound is lifted once the request is answered, so a kept-alive connection's next
+headers are bounded by the deadline above alone (as a new connection's are).
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 import time
 from typing import Any
@@ -33,6 +41,15 @@ HEADER_TIMEOUT = 10.0
 """Seconds a request thread may spend on a connection's request line and headers, counted
 from when it takes the connection (gunicorn's wait of up to 5 s for a new connection's first
 bytes included; a kept-alive connection reaches a thread only once it is readable)."""
+
+
+def timeval(seconds: float) -> bytes:
+    """A `struct timeval` for SO_RCVTIMEO / SO_SNDTIMEO (0: no bound)."""
+    whole = int(seconds)
+    return struct.pack("@ll", whole, round((seconds - whole) * 1_000_000))
+
+
+UNBOUNDED = timeval(0)
 
 
 class BoundedThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -53,11 +70,22 @@ class BoundedThreadWorker(ThreadWorker):  # type: ignore[misc]
             return super().handle(conn)
         finally:
             self.headers_read(sock)
+            if getattr(conn, "receive_bounded", False):
+                conn.receive_bounded = False
+                with contextlib.suppress(OSError):  # closed with the request
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, UNBOUNDED)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
-        """In a request thread, the headers read: the body and the answer get the I/O bound."""
-        self.headers_read(conn.sock)
-        conn.sock.settimeout(CLIENT_IO_TIMEOUT)
+        """In a request thread, the headers read: the body and the answer get the I/O bound
+        (the send bound once per connection, the receive bound until `handle` ends)."""
+        sock: socket.socket = conn.sock
+        self.headers_read(sock)
+        bound = timeval(CLIENT_IO_TIMEOUT)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, bound)
+        conn.receive_bounded = True
+        if not getattr(conn, "send_bounded", False):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, bound)
+            conn.send_bounded = True
         return super().handle_request(req, conn)
 
     def headers_read(self, sock: socket.socket) -> None:
