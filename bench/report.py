@@ -145,6 +145,19 @@ def batch_rows(raw: dict[str, Any]) -> list[Row]:
                 _met(ratio, "<=", 1.3),
             )
         )
+        if got is not None and "new_connection_ms" in got:
+            fresh = got["new_connection_ms"]
+            rows.append(
+                Row(
+                    f"batch {name}",
+                    "server time, a new connection each (context)",
+                    fresh,
+                    "ms",
+                    "same baseline",
+                    baseline,
+                    _ratio(fresh, baseline),
+                )
+            )
     return rows
 
 

@@ -26,21 +26,34 @@ TOLERANCE = 1e-4
 """|server - xgboost| allowed for the 1-row check (float32 sums, 6-decimal CSV text)."""
 
 
-def post(base_url: str, path: str, body: bytes, content_type: str) -> tuple[int, bytes, float]:
-    """One POST on a fresh connection: (status, body, seconds until the body was read)."""
+def connect(base_url: str) -> http.client.HTTPConnection:
+    """A connection to `base_url`, opened, with TCP_NODELAY: http.client sends headers and a
+    large body in two writes, and Nagle plus the peer's delayed ACK would add tens of ms that
+    no real client pays."""
     parsed = urllib.parse.urlsplit(base_url)
     conn = http.client.HTTPConnection(parsed.hostname or "", parsed.port, timeout=60)
+    conn.connect()
+    assert conn.sock is not None
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def exchange(
+    conn: http.client.HTTPConnection, path: str, body: bytes, content_type: str
+) -> tuple[int, bytes]:
+    """One POST on `conn`: (status, response body)."""
+    conn.request("POST", path, body=body, headers={"Content-Type": content_type})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def post(base_url: str, path: str, body: bytes, content_type: str) -> tuple[int, bytes, float]:
+    """One POST on a fresh connection: (status, body, seconds from connecting to the body read)."""
+    start = time.perf_counter()
+    conn = connect(base_url)
     try:
-        start = time.perf_counter()
-        conn.connect()
-        assert conn.sock is not None
-        # http.client sends headers and a large body in two writes: without NODELAY, Nagle
-        # plus the peer's delayed ACK adds tens of ms that no real client pays.
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.request("POST", path, body=body, headers={"Content-Type": content_type})
-        response = conn.getresponse()
-        data = response.read()
-        return response.status, data, time.perf_counter() - start
+        status, data = exchange(conn, path, body, content_type)
+        return status, data, time.perf_counter() - start
     finally:
         conn.close()
 
@@ -165,7 +178,9 @@ def batch_times(
     references: dict[str, Callable[[bytes], object]] | None = None,
     cpus: str = "",
 ) -> dict[str, Any]:
-    """Median server time (client-side, loopback) per CSV payload, rows checked.
+    """Median server time (client-side, loopback) per CSV payload, rows checked: on one
+    kept-alive connection, as a client with a connection pool sends (`server_ms`), and on a
+    new connection each (`new_connection_ms`: plus docker-proxy's accept and dial).
 
     `warmups` unmeasured requests first, so every worker has served one (lazy imports).
     With `references` (per payload, the in-process decode + predict), each request is paired
@@ -177,30 +192,43 @@ def batch_times(
     for name, path in payloads.items():
         body = path.read_bytes()
         rows = body.count(b"\n")
-        samples, paired = [], []
+        kept, fresh, paired = [], [], []
         reference = (references or {}).get(name)
-        for i in range(repeats + warmups):
-            if reference is not None and i >= warmups:
-                with inprocess.pinned(cpus):
-                    start = time.perf_counter()
-                    reference(body)
-                    paired.append(time.perf_counter() - start)
-            status, data, seconds = post(running.base_url, "/invocations", body, "text/csv")
-            if status != 200:
-                raise RuntimeError(f"batch {name}: status {status}: {data[:300]!r}")
-            samples.append(seconds)
+        conn = connect(running.base_url)
+        try:
+            for i in range(repeats + warmups):
+                if reference is not None and i >= warmups:
+                    with inprocess.pinned(cpus):
+                        start = time.perf_counter()
+                        reference(body)
+                        paired.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                status, data = exchange(conn, "/invocations", body, "text/csv")
+                kept.append(time.perf_counter() - start)
+                if status != 200:
+                    raise RuntimeError(f"batch {name}: status {status}: {data[:300]!r}")
+                fresh.append(post(running.base_url, "/invocations", body, "text/csv")[2])
+        finally:
+            conn.close()
         answered = len(data.decode().strip().splitlines())
         if answered != rows:
             logger.warning("batch %s: %d rows sent, %d predictions back", name, rows, answered)
         out[name] = {
             "bytes": len(body),
             "rows": rows,
-            "server_ms": statistics.median(samples[warmups:]) * 1e3,
-            "min_ms": min(samples[warmups:]) * 1e3,
+            "server_ms": statistics.median(kept[warmups:]) * 1e3,
+            "min_ms": min(kept[warmups:]) * 1e3,
+            "new_connection_ms": statistics.median(fresh[warmups:]) * 1e3,
         }
         if paired:
             out[name]["reference_ms"] = statistics.median(paired) * 1e3
-        logger.info("batch %-6s %7d rows: %8.1f ms", name, rows, out[name]["server_ms"])
+        logger.info(
+            "batch %-6s %7d rows: %8.1f ms (new connection each: %.1f ms)",
+            name,
+            rows,
+            out[name]["server_ms"],
+            out[name]["new_connection_ms"],
+        )
     return out
 
 
