@@ -55,7 +55,7 @@ def measure_inprocess(settings: Settings, booster: xgb.Booster, p: data.Payloads
 
 
 PAIRED = ("boostbox", "floor")
-"""Loaded in turn while both run (serving.load_paired): the 1-row target is their ratio."""
+"""Loaded in turn while both run (serving.load_in_turn): the 1-row target is their ratio."""
 
 
 def _groups(keys: tuple[str, ...]) -> list[list[str]]:
@@ -106,10 +106,7 @@ def measure_stacks(
             with contextlib.ExitStack() as started:
                 running = {k: started.enter_context(stacks.STARTERS[k](settings)) for k in group}
                 pair = [(known[k], running[k]) for k in group]
-                if len(pair) == 2:
-                    results = serving.load_paired(pair, loadgen, settings, expected)
-                else:
-                    results = {group[0]: serving.load_stack(*pair[0], loadgen, settings, expected)}
+                results = serving.load_in_turn(pair, loadgen, settings, expected)
                 if "boostbox" in running:
                     box = running["boostbox"]
                     out |= _boostbox_extras(settings, p, box, results["boostbox"], references)

@@ -111,37 +111,16 @@ def _log_point(key: str, conns: int, point: dict[str, Any]) -> None:
     )
 
 
-def load_stack(
-    stack: Stack,
-    running: servers.Running,
-    loadgen: LoadGenerator,
-    settings: Settings,
-    expected: float,
-) -> dict[str, Any]:
-    """Check, warm up (unmeasured), then one load point per concurrency."""
-    url = running.base_url + stack.path
-    out = _started(stack, running, loadgen, settings, expected)
-    points: dict[str, Any] = {}
-    for conns in settings.concurrencies:
-        result = loadgen.run(url, stack.body, stack.content_type, conns, settings.duration_s)
-        points[str(conns)] = asdict(result) | {"rps": result.rps}
-        _log_point(stack.key, conns, points[str(conns)])
-    out["points"] = points
-    if running.container:
-        out["worker_rss_mb"] = servers.worker_rss_mb(running.container)
-    return out
-
-
-def load_paired(
+def load_in_turn(
     pair: list[tuple[Stack, servers.Running]],
     loadgen: LoadGenerator,
     settings: Settings,
     expected: float,
 ) -> dict[str, dict[str, Any]]:
-    """Two stacks, both running, loaded in turn A B B A at each concurrency (half the
-    duration a round): a drift of the shared machine's speed hits both alike. Each side's
-    point is its best round by throughput (other load only ever slows a round down), with
-    `p99_best_ms` its lower p99 of the two and `rounds` every round's figures."""
+    """Running stacks loaded in turn, A B B A at each concurrency (half the duration a
+    round; one stack alone: A A): a drift of the shared machine's speed hits both alike.
+    Each side's point is its best round by throughput (other load only ever slows a round
+    down), with `p99_best_ms` its lower p99 of the two and `rounds` every round's figures."""
     out = {s.key: _started(s, running, loadgen, settings, expected) for s, running in pair}
     points: dict[str, dict[str, Any]] = {stack.key: {} for stack, _ in pair}
     order = [*pair, *reversed(pair)]

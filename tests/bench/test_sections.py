@@ -58,13 +58,13 @@ def test_a_failing_peer_does_not_stop_the_other_stacks(
     def working(settings: Settings) -> Iterator[Any]:
         yield type("R", (), {"startup_s": 1.0})()
 
-    def load(stack: stacks.Stack, *args: Any) -> dict[str, Any]:
-        loaded.append(stack.key)
-        return {"label": stack.label, "points": {}}
+    def load(pair: list[tuple[stacks.Stack, Any]], *args: Any) -> dict[str, Any]:
+        loaded.extend(stack.key for stack, _ in pair)
+        return {stack.key: {"label": stack.label, "points": {}} for stack, _ in pair}
 
     monkeypatch.setitem(stacks.STARTERS, "mlserver", broken)
     monkeypatch.setitem(stacks.STARTERS, "floor", working)
-    monkeypatch.setattr(serving, "load_stack", load)
+    monkeypatch.setattr(serving, "load_in_turn", load)
     settings = replace(Settings.smoke_run(), stacks=("mlserver", "floor"))
     payloads: Any = type("P", (), {"one_row_csv": Path("x"), "one_row_v2_json": Path("y")})()
     out, failed = bench_main.measure_stacks(settings, payloads, None, 0.5, {})  # type: ignore[arg-type]
@@ -111,7 +111,7 @@ def test_a_pair_is_loaded_in_turn_and_each_keeps_its_best_round(
     a = stacks.Stack("boostbox", "A", "/a", Path("x"), "text/csv")
     b = stacks.Stack("floor", "B", "/b", Path("x"), "text/csv")
     pair = [(a, servers.Running("http://a", 1.0)), (b, servers.Running("http://b", 1.0))]
-    out = serving.load_paired(pair, Slowing(), settings, 0.5)  # type: ignore[arg-type]
+    out = serving.load_in_turn(pair, Slowing(), settings, 0.5)  # type: ignore[arg-type]
     assert [url for url, _, _ in calls] == [
         "http://a/a",
         "http://b/b",
