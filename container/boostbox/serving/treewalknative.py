@@ -118,9 +118,29 @@ class CompiledWalk:
         return np.ndarray((rows, self.groups), F32_DTYPE, out)
 
 
+def walkable(nodes: Nodes, roots: np.ndarray) -> bool:
+    """Every step treewalk.c can take stays inside the node arrays: features and children are
+    not negative, a node that can send a row right has its right child (left + 1) in range,
+    and the roots are nodes. build_nodes makes them so; checked, as the C code trusts them."""
+    count = len(nodes.left)
+    if count == 0 or len(roots) == 0:
+        return False
+    can_go_right = ~np.isnan(nodes.threshold) | nodes.default_right
+    return bool(
+        nodes.feature.min() >= 0
+        and nodes.left.min() >= 0
+        and (nodes.left + can_go_right).max() < count
+        and 0 <= roots.min()
+        and roots.max() < count
+    )
+
+
 def compiled(
     nodes: Nodes, roots: np.ndarray, bounds: np.ndarray, base_margin: np.ndarray
 ) -> CompiledWalk | None:
-    """The compiled walk over these arrays, or None when the library is not available."""
+    """The compiled walk over these arrays, or None when the library is not available (or
+    the arrays are not walkable: then NumPy walks them, as before)."""
     library = load()
-    return None if library is None else CompiledWalk(library, nodes, roots, bounds, base_margin)
+    if library is None or not walkable(nodes, roots):
+        return None
+    return CompiledWalk(library, nodes, roots, bounds, base_margin)

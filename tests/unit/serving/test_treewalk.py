@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -169,3 +170,24 @@ def test_the_installed_library_is_the_one_the_evaluator_uses() -> None:
     model = booster("reg:squarederror", None, 3)
     evaluator = TreeEvaluator.from_booster(model, model.num_boosted_rounds(), NUM_FEATURE)
     assert evaluator.engine == "compiled"
+
+
+def test_node_arrays_the_c_code_cannot_trust_are_walked_by_numpy() -> None:
+    """treewalk.c reads where the arrays point: anything that could lead outside them (a
+    negative feature, a child past the end) keeps the NumPy walk."""
+    model = booster("reg:squarederror", None, 3)
+    evaluator = TreeEvaluator.from_booster(model, model.num_boosted_rounds(), NUM_FEATURE)
+    nodes, roots = evaluator._nodes, evaluator._roots
+    assert treewalknative.walkable(nodes, roots)
+    split = int(np.flatnonzero(~np.isnan(nodes.threshold))[0])
+    last = len(nodes.left) - 1
+    broken = {
+        "feature": (nodes.feature, split, -1),
+        "left": (nodes.left, split, last),
+        "default_right": (nodes.default_right, last, True),
+    }
+    for name, (array, index, value) in broken.items():
+        changed = array.copy()
+        changed[index] = value
+        assert not treewalknative.walkable(replace(nodes, **{name: changed}), roots), name
+    assert not treewalknative.walkable(nodes, np.append(roots, last + 1))
