@@ -9,6 +9,7 @@ import ctypes
 import functools
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -189,5 +190,6 @@ def test_node_arrays_the_c_code_cannot_trust_are_walked_by_numpy() -> None:
     for name, (array, index, value) in broken.items():
         changed = array.copy()
         changed[index] = value
-        assert not treewalknative.walkable(replace(nodes, **{name: changed}), roots), name
+        fields: dict[str, Any] = {name: changed}
+        assert not treewalknative.walkable(replace(nodes, **fields), roots), name
     assert not treewalknative.walkable(nodes, np.append(roots, last + 1))
