@@ -5,6 +5,7 @@ The library under test is compiled from the current source (tests/unit/conftest.
 
 from __future__ import annotations
 
+import concurrent.futures
 import ctypes
 import functools
 from dataclasses import replace
@@ -193,3 +194,19 @@ def test_node_arrays_the_c_code_cannot_trust_are_walked_by_numpy() -> None:
         fields: dict[str, Any] = {name: changed}
         assert not treewalknative.walkable(replace(nodes, **fields), roots), name
     assert not treewalknative.walkable(nodes, np.append(roots, last + 1))
+
+
+def test_request_threads_share_one_compiled_walk(
+    native_treewalk: ctypes.CDLL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gthread workers call one evaluator from several threads (the call releases the GIL):
+    each caller gets its own output buffer and its own margins."""
+    evaluator = compiled_evaluator(native_treewalk, monkeypatch, booster("multi:softprob", None, 5))
+    inputs = [features(rows=1 + 37 * i, seed=i, missing=0.2) for i in range(8)]
+    expected = [evaluator._numpy_margins(x) for x in inputs]
+
+    def run(i: int) -> bool:
+        return all(np.array_equal(evaluator._margins(inputs[i]), expected[i]) for _ in range(50))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(pool.map(run, range(len(inputs))))
