@@ -49,6 +49,10 @@ pq.ParquetFile(pa.BufferReader(b.getvalue()), pre_buffer=False).read(use_threads
 # The compiled libsvm reader (boostbox.formats.libsvmnative loads it with ctypes).
 COPY container/boostbox/formats/libsvmreader.c /tmp/libsvmreader.c
 RUN gcc -O2 -fPIC -shared -Wall -Wextra -Werror -o /opt/_libsvmreader.so /tmp/libsvmreader.c
+# The serving fast path's tree walk (boostbox.serving.treewalknative); -ffp-contract=off keeps
+# every float32 addition a separately rounded add, as NumPy's (margins bit-identical).
+COPY container/boostbox/serving/treewalk.c /tmp/treewalk.c
+RUN gcc -O2 -fPIC -shared -Wall -Wextra -Werror -ffp-contract=off -o /opt/_treewalk.so /tmp/treewalk.c
 
 # --- runtime stage ----------------------------------------------------------------------
 FROM debian:trixie-slim
@@ -59,6 +63,7 @@ RUN apt-get update -q \
 COPY --from=build /opt/venv /opt/venv
 COPY container/boostbox /opt/boostbox/boostbox
 COPY --from=build /opt/_libsvmreader.so /opt/boostbox/boostbox/formats/_libsvmreader.so
+COPY --from=build /opt/_treewalk.so /opt/boostbox/boostbox/serving/_treewalk.so
 # SageMaker runs containers as root and mounts /opt/ml root-owned. `serve` started as root
 # keeps only gunicorn's master as root: its workers (which parse request bodies) switch to
 # the unprivileged `boostbox` account (BOOSTBOX_WORKER_USER). `train` stays root: it writes

@@ -11,6 +11,7 @@ PYTHON ?= $(shell for p in python3.13 "$$HOME"/.pyenv/versions/3.13*/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
 LIBSVM_READER := container/boostbox/formats/_libsvmreader.so
+TREE_WALK := container/boostbox/serving/_treewalk.so
 C_FLAGS := -O2 -fPIC -shared -Wall -Wextra
 PYTEST_ARGS ?=
 export BOOSTBOX_IMAGE := $(IMAGE)
@@ -30,7 +31,7 @@ $(VENV)/.stamp: pyproject.toml requirements.lock
 	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --reinstall-package boostbox -e .
 	touch $@
 
-venv: $(VENV)/.stamp $(LIBSVM_READER)  ## host virtualenv (Python 3.13, the image's locked versions + dev tools)
+venv: $(VENV)/.stamp $(LIBSVM_READER) $(TREE_WALK)  ## host virtualenv (Python 3.13, the image's locked versions + dev tools)
 
 # The compiled libsvm reader (plain C, loaded with ctypes; the Dockerfile builds it the same
 # way). Without a C compiler, training reads libsvm with NumPy (slower) and says so once.
@@ -38,6 +39,13 @@ $(LIBSVM_READER): container/boostbox/formats/libsvmreader.c
 	@if command -v "$(CC)" >/dev/null 2>&1; then \
 	  echo "$(CC) $(C_FLAGS) -o $@ $<"; $(CC) $(C_FLAGS) -o $@ $<; \
 	else echo "no C compiler ($(CC)): libsvm training files are read with NumPy (slower)" >&2; fi
+
+# The serving fast path's tree walk (same way; -ffp-contract=off: every float32 addition
+# rounded on its own, as NumPy's, so margins stay bit-identical). Without it: NumPy (slower).
+$(TREE_WALK): container/boostbox/serving/treewalk.c
+	@if command -v "$(CC)" >/dev/null 2>&1; then \
+	  echo "$(CC) $(C_FLAGS) -ffp-contract=off -o $@ $<"; $(CC) $(C_FLAGS) -ffp-contract=off -o $@ $<; \
+	else echo "no C compiler ($(CC)): the serving fast path walks trees with NumPy (slower)" >&2; fi
 
 # SageMaker Python SDK v2 for local_test/local_mode.py, in its own virtualenv: the pinned SDK
 # was measured on Python 3.11 (shared/SDK-LOCAL-MODE.md); its lock also resolves on 3.12.

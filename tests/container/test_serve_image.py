@@ -293,6 +293,13 @@ def test_sigterm_lets_the_in_flight_request_finish(image: str, models: dict[str,
         assert _wait_for_exit(name) == 0
 
 
+def test_the_fast_path_walks_trees_in_c(image: str, models: dict[str, Path]) -> None:
+    """The image compiles serving/_treewalk.so: each worker's model load names the walk."""
+    with serving_container(models["binary"], env={"MODEL_SERVER_WORKERS": "1"}) as (url, name):
+        assert post(url, CSV.encode(), "text/csv").status_code == 200
+        _wait_for_log(name, "fast path compiled (pid")
+
+
 def _wait_for_log(name: str, text: str, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from boostbox.native import open_library
+
 logger = logging.getLogger(__name__)
 
 LIBRARY = Path(__file__).with_name("_libsvmreader.so")
@@ -55,12 +57,10 @@ class State(ctypes.Structure):
 @functools.cache
 def load(path: Path = LIBRARY) -> ctypes.CDLL | None:
     """The compiled reader, or None (logged once) when it was not built here."""
-    try:
-        library = ctypes.CDLL(str(path))
-    except OSError as e:
-        logger.info(
-            "libsvm: the compiled reader is not available (%s); reading with NumPy (slower).", e
-        )
+    library = open_library(
+        path, logger, "libsvm: the compiled reader", "reading with NumPy (slower)"
+    )
+    if library is None:
         return None
     function = library.bb_libsvm_parse
     pointer, size = ctypes.c_void_p, ctypes.c_int64

@@ -110,7 +110,7 @@ def load_predictor(model_dir: Path, config: ServingConfig) -> Predictor | Ensemb
         scorer.num_feature,
         len(members),
         "/".join(str(m.rounds) for m in members),
-        "/".join("on" if m.evaluator is not None else "off" for m in members),
+        "/".join("off" if m.evaluator is None else m.evaluator.engine for m in members),
         os.getpid(),
     )
     return scorer

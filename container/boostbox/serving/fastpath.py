@@ -13,6 +13,8 @@ Predictor falls back to xgboost for everything else (dart, gblinear, categorical
 vector leaves, other objectives). The intercept (base margin) comes from the model's
 base_score (else it is measured on a probe row), and the evaluator is checked against
 xgboost on probe rows before use: margins bit for bit, predictions within PREDICTION_ULPS.
+The walk and the sums run in C (serving.treewalknative) when the library was built, else in
+NumPy: both compute the same float32 operations in the same order (the probe checks either).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
+from boostbox.serving import treewalknative
 from boostbox.serving.treearrays import Nodes, Unsupported, build_nodes
 
 logger = logging.getLogger(__name__)
@@ -141,7 +144,7 @@ def _ulp_neighbours(model: np.ndarray | None, measured: np.ndarray) -> list[np.n
 
 
 class TreeEvaluator:
-    """Margins and predictions of a numeric gbtree model, computed with NumPy.
+    """Margins and predictions of a numeric gbtree model, computed in C or with NumPy.
 
     Leaf values are added in float32, intercept first, then tree by tree in model order, as
     XGBoost's CPU predictor accumulates them, with the intercept XGBoost derives from
@@ -157,7 +160,17 @@ class TreeEvaluator:
         self._num_groups = num_groups
         self._link = LINKS[objective]
         self._multi = objective.startswith("multi:")
-        self.base_margin = np.zeros(num_groups, dtype=F32)
+        self._base_margin = np.zeros(num_groups, dtype=F32)
+        self._walk = treewalknative.compiled(nodes, self._roots, bounds, self._base_margin)
+        self.engine = "NumPy" if self._walk is None else "compiled"
+
+    @property
+    def base_margin(self) -> np.ndarray:
+        return self._base_margin
+
+    @base_margin.setter
+    def base_margin(self, value: np.ndarray) -> None:
+        self._base_margin[:] = value  # in place: the compiled walk holds its address
 
     @classmethod
     def from_booster(cls, booster: xgb.Booster, rounds: int, num_feature: int) -> TreeEvaluator:
@@ -261,6 +274,10 @@ class TreeEvaluator:
 
     def _margins(self, x: np.ndarray) -> np.ndarray:
         """Intercept + leaf values per output group in XGBoost's order: (rows, groups)."""
+        compiled = None if self._walk is None else self._walk.margins(x)
+        return compiled if compiled is not None else self._numpy_margins(x)
+
+    def _numpy_margins(self, x: np.ndarray) -> np.ndarray:
         leaves = self._leaves(x)
         rows = x.shape[0]
         out = np.empty((rows, self._num_groups), dtype=F32)

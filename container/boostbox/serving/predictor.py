@@ -29,7 +29,10 @@ from boostbox.serving.treearrays import Unsupported
 logger = logging.getLogger(__name__)
 
 FAST_PATH_MAX_ROWS = 16
-"""Evaluator vs inplace_predict break even at 24-48 rows (200 trees, depth 5, measured here)."""
+"""The NumPy walk vs inplace_predict break even at 24-48 rows (200 trees, depth 5, measured
+here). The compiled walk is 1.3-1.5x faster than one-thread inplace_predict even at 1,000-10,000
+rows (measured): a larger limit for it is a separate decision (XGBoost's OMP_NUM_THREADS > 1
+parallelises big batches; sparse rows are densified; predictions differ by up to 2 ulp)."""
 
 
 class OutputKind(enum.StrEnum):
