@@ -29,10 +29,13 @@ from boostbox.serving.treearrays import Unsupported
 logger = logging.getLogger(__name__)
 
 FAST_PATH_MAX_ROWS = 16
-"""The NumPy walk vs inplace_predict break even at 24-48 rows (200 trees, depth 5, measured
-here). The compiled walk is 1.3-1.5x faster than one-thread inplace_predict even at 1,000-10,000
-rows (measured): a larger limit for it is a separate decision (XGBoost's OMP_NUM_THREADS > 1
-parallelises big batches; sparse rows are densified; predictions differ by up to 2 ulp)."""
+"""Rows the NumPy walk takes: it and inplace_predict break even at 24-48 rows (200 trees,
+depth 5, measured here)."""
+COMPILED_MAX_ROWS = 1 << 20
+"""Dense rows the compiled walk takes when XGBoost predicts with one thread (boostbox's
+default): it is 1.4-1.6x faster than one-thread inplace_predict at 1,000-10,000 rows
+(measured; 10x at one row). With more XGBoost threads, larger batches go to XGBoost, which
+parallelises them; sparse batches too (the walk would densify them)."""
 
 
 class OutputKind(enum.StrEnum):
@@ -66,6 +69,7 @@ class Predictor:
         self.num_feature = model.metadata.num_feature
         self.num_class = model.metadata.num_class
         self.booster.set_param({"nthread": threads})
+        self.threads = threads
         self.booster_type = booster_type(self.booster)
         self.inplace = self.booster_type != "gblinear"
         total = self.booster.num_boosted_rounds()
@@ -117,8 +121,8 @@ class Predictor:
         """Predictions shaped as xgboost returns them (rows first)."""
         matrix = self._check_width(matrix)
         rows = matrix.shape[0]
-        fast = kind in (OutputKind.PREDICTION, OutputKind.MARGIN)
-        if fast and self.evaluator is not None and rows <= FAST_PATH_MAX_ROWS:
+        if kind in (OutputKind.PREDICTION, OutputKind.MARGIN) and self._walks(matrix, rows):
+            assert self.evaluator is not None
             dense = _dense(matrix)
             if kind is OutputKind.MARGIN:
                 return self.evaluator.margin(dense)
@@ -132,6 +136,19 @@ class Predictor:
             return self._xgboost(matrix, kind)
         except xgb.core.XGBoostError as e:
             raise BadRequest(f"XGBoost could not evaluate the payload: {xgboost_message(e)}") from e
+
+    def _walks(self, matrix: Matrix, rows: int) -> bool:
+        """Whether the fast path's tree walk answers these rows (else XGBoost does)."""
+        if self.evaluator is None:
+            return False
+        if rows <= FAST_PATH_MAX_ROWS:
+            return True
+        return (
+            self.evaluator.engine == "compiled"
+            and self.threads == 1
+            and isinstance(matrix, np.ndarray)
+            and rows <= COMPILED_MAX_ROWS
+        )
 
     def _xgboost(self, matrix: Matrix, kind: OutputKind) -> np.ndarray:
         iterations = (0, self.rounds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -97,3 +98,40 @@ def test_without_fast_path_xgboost_serves_everything(tmp_path: Path) -> None:
     assert slow.evaluator is None and fast.evaluator is not None
     x = features(rows=4)
     np.testing.assert_array_equal(slow.predict(x), fast.predict(x))
+
+
+@pytest.mark.parametrize(
+    ("engine", "threads", "sparse", "walked"),
+    [
+        ("compiled", 1, False, True),  # one XGBoost thread: the compiled walk is faster
+        ("compiled", 2, False, False),  # XGBoost parallelises big batches
+        ("compiled", 1, True, False),  # the walk would densify sparse rows
+        ("NumPy", 1, False, False),  # the NumPy walk only pays off up to FAST_PATH_MAX_ROWS
+    ],
+)
+def test_who_answers_a_batch(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+    threads: int,
+    sparse: bool,
+    walked: bool,
+) -> None:
+    booster = train("binary:logistic")
+    predictor = Predictor(artifact.load(save(booster, tmp_path)), threads)
+    assert predictor.evaluator is not None
+    monkeypatch.setattr(predictor.evaluator, "engine", engine)
+    asked: list[int] = []
+    xgboost = predictor._xgboost
+
+    def spy(matrix: Any, kind: OutputKind) -> np.ndarray:
+        asked.append(matrix.shape[0])
+        return xgboost(matrix, kind)
+
+    monkeypatch.setattr(predictor, "_xgboost", spy)
+    x = features(rows=200)
+    batch = sp.csr_matrix(x) if sparse else x
+    got = predictor.predict(batch)
+    assert asked == ([] if walked else [200])
+    assert ulp_distance(got, booster.inplace_predict(x)) <= PREDICTION_ULPS
+    assert predictor.predict(x[:1]) is not None and asked == ([] if walked else [200])
