@@ -125,3 +125,46 @@ def test_saved_model_predicts_like_best_iteration() -> None:
     dval = xgb.DMatrix(validation.features)
     np.testing.assert_allclose(reloaded.predict(dval), result.booster.predict(dval))
     assert reloaded.num_boosted_rounds() == result.best_iteration + 1
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"num_round": "6", "eval_metric": "rmse,mae"},
+        {"num_round": "200", "early_stopping_rounds": "3", "eta": "0.5"},  # cut at the best
+        {"num_round": "6", "eval_metric": "rmse,r2"},  # one of the official's own metrics
+    ],
+    ids=["plain", "early-stopping", "custom-metric"],
+)
+def test_final_metrics_come_from_the_training_log_not_another_pass(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str]
+) -> None:
+    """xgboost.train drops its prediction cache on return: evaluating the model again would
+    be a full pass over every data set. The kept model's metrics are the logged ones."""
+    train, validation = datasets()
+    hp = parse(values | {"nthread": "1"})
+    after: list[str] = []
+    evaluate = xgb.Booster.eval_set
+    training = [True]
+
+    def spy(self: xgb.Booster, *args: object, **kwargs: object) -> str:
+        if not training[0]:
+            after.append("eval_set")
+        return evaluate(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    real_cut = fit.__globals__["_cut"]
+
+    def cut(*args: object) -> object:
+        training[0] = False
+        return real_cut(*args)
+
+    monkeypatch.setattr(xgb.Booster, "eval_set", spy)
+    monkeypatch.setitem(fit.__globals__, "_cut", cut)
+    result = fit(hp, train, validation)
+    assert after == []
+    for data, matrix in (("train", train), ("validation", validation)):
+        line = evaluate(result.booster, [(xgb.DMatrix(matrix.features, matrix.labels), data)])
+        for item in line.split("\t")[1:]:
+            key, _, value = item.rpartition(":")
+            metric = key.partition("-")[2]
+            assert result.metrics[data][metric] == pytest.approx(float(value), rel=1e-6)
