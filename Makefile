@@ -150,7 +150,7 @@ local-mode: sdk-venv sdk3-venv build  ## the image through SageMaker SDK v2 and 
 	$(SDK_VENV)/bin/python local_test/local_mode.py
 	$(SDK3_VENV)/bin/python local_test/local_mode_v3.py
 
-bench: venv build  ## benchmarks against peers and limits (about 11 minutes from a fresh clone); writes bench/results.json
+bench: venv build  ## benchmarks against peers and limits (about 12 minutes from a fresh clone); writes bench/results.json
 	PYTHONPATH=local_test $(PY) -m bench
 
 FUZZ_PER_TYPE ?= 10000
