@@ -9,13 +9,27 @@ from __future__ import annotations
 import ctypes
 import logging
 from pathlib import Path
+from typing import Any
 
 
-def open_library(path: Path, log: logging.Logger, what: str, fallback: str) -> ctypes.CDLL | None:
-    """The library at `path`, or None after one INFO line on `log`: `what` is not available,
-    `fallback` says what runs instead. Callers cache the result (one line per process)."""
+def open_library(
+    path: Path,
+    log: logging.Logger,
+    what: str,
+    fallback: str,
+    entry: tuple[str, tuple[Any, ...]],
+) -> ctypes.CDLL | None:
+    """The library at `path` with its entry point typed (`entry`: name and argument types;
+    every entry point returns an int status), or None after one INFO line on `log`: `what`
+    is not available, `fallback` says what runs instead. Callers cache the result (one line
+    per process)."""
     try:
-        return ctypes.CDLL(str(path))
+        library = ctypes.CDLL(str(path))
     except OSError as e:
         log.info("%s is not available (%s); %s.", what, e, fallback)
         return None
+    name, argtypes = entry
+    function = getattr(library, name)
+    function.argtypes = argtypes
+    function.restype = ctypes.c_int
+    return library

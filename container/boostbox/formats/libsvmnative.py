@@ -57,18 +57,16 @@ class State(ctypes.Structure):
 @functools.cache
 def load(path: Path = LIBRARY) -> ctypes.CDLL | None:
     """The compiled reader, or None (logged once) when it was not built here."""
-    library = open_library(
-        path, logger, "libsvm: the compiled reader", "reading with NumPy (slower)"
-    )
-    if library is None:
-        return None
-    function = library.bb_libsvm_parse
     pointer, size = ctypes.c_void_p, ctypes.c_int64
-    state = ctypes.POINTER(State)
     # (text, length, final, state, labels, weights, indptr, indices, values, row_cap, nnz_cap)
-    function.argtypes = (pointer, size, ctypes.c_int, state, *(pointer,) * 5, size, size)
-    function.restype = ctypes.c_int
-    return library
+    argtypes = (pointer, size, ctypes.c_int, ctypes.POINTER(State), *(pointer,) * 5, size, size)
+    return open_library(
+        path,
+        logger,
+        "libsvm: the compiled reader",
+        "reading with NumPy (slower)",
+        ("bb_libsvm_parse", argtypes),
+    )
 
 
 @dataclass(frozen=True)

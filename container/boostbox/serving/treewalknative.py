@@ -53,19 +53,14 @@ class Forest(ctypes.Structure):
 @functools.cache
 def load(path: Path = LIBRARY) -> ctypes.CDLL | None:
     """The compiled walk, or None (logged once) when it was not built here."""
-    library = open_library(
+    pointer, size = ctypes.c_void_p, ctypes.c_int64
+    return open_library(
         path,
         logger,
         "fast path: the compiled tree walk",
         "small batches walk the trees with NumPy (slower)",
+        ("bb_tree_margins", (pointer, pointer, size, size, pointer)),  # forest, x, rows, width, out
     )
-    if library is None:
-        return None
-    function = library.bb_tree_margins
-    pointer, size = ctypes.c_void_p, ctypes.c_int64
-    function.argtypes = (pointer, pointer, size, size, pointer)  # (forest, x, rows, width, out)
-    function.restype = ctypes.c_int
-    return library
 
 
 class CompiledWalk:
